@@ -1,0 +1,134 @@
+//! Code generation: turns discovered route files into a `router()` function
+//! that registers each one through the same builder API users call by hand.
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::discover::{discover, DiscoveredRoute, HandlerArgs};
+use crate::error::DiscoverError;
+use crate::matcher::RouteTable;
+
+/// The file `build` writes into `OUT_DIR`; `trellis::include_app!()` includes it.
+pub const GENERATED_FILE: &str = "trellis_app.rs";
+
+/// The build step for a crate that serves an `app/` folder: discovers its
+/// route files, checks that the table builds, and writes the generated code.
+///
+/// Call it from `build.rs`, then `trellis::include_app!()` in the crate:
+///
+/// ```no_run
+/// // build.rs
+/// fn main() {
+///     if let Err(error) = trellis_routes::build("app") {
+///         eprintln!("error: {error}");
+///         std::process::exit(1);
+///     }
+/// }
+/// ```
+pub fn build(app_dir: impl AsRef<Path>) -> Result<(), DiscoverError> {
+    let app_dir = app_dir.as_ref();
+    println!("cargo:rerun-if-changed={}", app_dir.display());
+    let app_dir = app_dir.canonicalize().map_err(|error| DiscoverError::Io {
+        path: app_dir.to_path_buf(),
+        error,
+    })?;
+    let routes = discover(&app_dir)?;
+    RouteTable::build(routes.iter().map(|r| (r.pattern.clone(), r.display.clone())))?;
+    for route in routes.iter().filter(|r| r.methods.is_empty()) {
+        println!(
+            "cargo:warning={} defines no method: every request to {} gets 405",
+            route.display, route.pattern
+        );
+    }
+    let out_dir = std::env::var_os("OUT_DIR").map(PathBuf::from).ok_or_else(|| DiscoverError::Io {
+        path: PathBuf::from("$OUT_DIR"),
+        error: std::io::Error::other("OUT_DIR is not set: call trellis_routes::build from build.rs"),
+    })?;
+    let out = out_dir.join(GENERATED_FILE);
+    std::fs::write(&out, generate(&routes)).map_err(|error| DiscoverError::Io { path: out, error })
+}
+
+/// The generated source: one `mod` per route file and `pub fn router()`.
+pub fn generate(routes: &[DiscoveredRoute]) -> String {
+    let modules = routes.iter().enumerate().map(|(i, route)| {
+        let module = format_ident!("route_{i}");
+        let path = route.file.to_string_lossy();
+        quote! {
+            #[path = #path]
+            #[allow(non_snake_case)]
+            mod #module;
+        }
+    });
+    let registrations = routes.iter().enumerate().map(|(i, route)| {
+        let module = format_ident!("route_{i}");
+        let pattern = route.pattern.to_string();
+        let display = &route.display;
+        let segment = segment_expr(&module, route);
+        quote! { .route_file(#pattern, #display, #segment) }
+    });
+    quote! {
+        #(#modules)*
+
+        /// The routes of the app folder, discovered when the crate was built.
+        pub fn router() -> ::trellis::Router {
+            ::trellis::Router::new() #(#registrations)*
+        }
+    }
+    .to_string()
+}
+
+fn segment_expr(module: &proc_macro2::Ident, route: &DiscoveredRoute) -> TokenStream {
+    let methods = route.methods.iter().map(|item| {
+        let builder = format_ident!("{}", item.method.to_ascii_lowercase());
+        let function = format_ident!("{}", item.method);
+        let call = match item.args {
+            HandlerArgs::RequestAndContext => quote! { #module::#function },
+            HandlerArgs::Request => quote! { |req, _| #module::#function(req) },
+            HandlerArgs::Context => quote! { |_, ctx| #module::#function(ctx) },
+            HandlerArgs::None => quote! { |_, _| #module::#function() },
+        };
+        quote! { .#builder(#call) }
+    });
+    let config = route.config.iter().map(|item| {
+        let value = format_ident!("{}", item);
+        let builder = format_ident!("{}", item.trim_start_matches("generate_").to_ascii_lowercase());
+        quote! { .#builder(#module::#value) }
+    });
+    quote! { ::trellis::Segment::new() #(#methods)* #(#config)* }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::MethodItem;
+    use crate::RoutePattern;
+
+    #[test]
+    fn registers_each_file_through_the_builder() {
+        let route = DiscoveredRoute {
+            file: PathBuf::from("/abs/app/posts/route.rs"),
+            display: "app/posts/route.rs".to_string(),
+            pattern: RoutePattern::parse("/posts").unwrap(),
+            methods: vec![
+                MethodItem {
+                    method: "GET",
+                    args: HandlerArgs::RequestAndContext,
+                },
+                MethodItem {
+                    method: "POST",
+                    args: HandlerArgs::None,
+                },
+            ],
+            config: vec!["REVALIDATE", "generate_static_params"],
+        };
+        let code = generate(&[route]).replace(' ', "");
+        assert!(code.contains("#[path=\"/abs/app/posts/route.rs\"]"), "{code}");
+        assert!(code.contains(".route_file(\"/posts\",\"app/posts/route.rs\""), "{code}");
+        assert!(code.contains(".get(route_0::GET)"), "{code}");
+        assert!(code.contains(".post(|_,_|route_0::POST())"), "{code}");
+        assert!(code.contains(".revalidate(route_0::REVALIDATE)"), "{code}");
+        assert!(code.contains(".static_params(route_0::generate_static_params)"), "{code}");
+    }
+}

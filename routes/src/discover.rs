@@ -1,0 +1,313 @@
+//! File-system discovery: every `app/**/route.rs`, read with `syn` to learn
+//! which methods and segment config items it defines.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use syn::{FnArg, Item, ReturnType, Signature, Type, Visibility};
+
+use crate::error::DiscoverError;
+use crate::pattern::RoutePattern;
+
+/// The seven methods a route file may define, in `Allow` order.
+pub const METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+
+/// The segment config items a route file may define, as Next.js names them
+/// (`export const revalidate` becomes `pub const REVALIDATE`).
+pub const CONFIG_ITEMS: [&str; 6] = [
+    "REVALIDATE",
+    "DYNAMIC",
+    "DYNAMIC_PARAMS",
+    "MAX_DURATION",
+    "TAGS",
+    "generate_static_params",
+];
+
+/// Which of `(req: Request, ctx: Context)` a method function takes; like
+/// Next.js, both are optional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandlerArgs {
+    None,
+    Request,
+    Context,
+    RequestAndContext,
+}
+
+/// A method function found in a route file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodItem {
+    /// One of [`METHODS`].
+    pub method: &'static str,
+    pub args: HandlerArgs,
+}
+
+/// One route file and what it defines.
+#[derive(Debug, Clone)]
+pub struct DiscoveredRoute {
+    /// The absolute path, for `#[path]` in the generated code.
+    pub file: PathBuf,
+    /// The path as a person reads it, from the app folder: `app/api/hello/route.rs`.
+    pub display: String,
+    pub pattern: RoutePattern,
+    pub methods: Vec<MethodItem>,
+    /// The names from [`CONFIG_ITEMS`] the file defines.
+    pub config: Vec<&'static str>,
+}
+
+/// Finds every `route.rs` below `app_dir`, in a stable order. Folders whose
+/// names start with `_` are private (as in Next.js) and hold no routes.
+pub fn discover(app_dir: &Path) -> Result<Vec<DiscoveredRoute>, DiscoverError> {
+    let app_name = app_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "app".to_string());
+    let mut routes = Vec::new();
+    visit(app_dir, &mut Vec::new(), &app_name, &mut routes)?;
+    Ok(routes)
+}
+
+fn visit(
+    dir: &Path,
+    folders: &mut Vec<String>,
+    app_name: &str,
+    routes: &mut Vec<DiscoveredRoute>,
+) -> Result<(), DiscoverError> {
+    let io = |error| DiscoverError::Io {
+        path: dir.to_path_buf(),
+        error,
+    };
+    let mut entries = fs::read_dir(dir)
+        .map_err(io)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io)?;
+    entries.sort_by_key(|e| e.file_name());
+    let route_file = dir.join("route.rs");
+    if route_file.is_file() {
+        let display = std::iter::once(app_name)
+            .chain(folders.iter().map(String::as_str))
+            .chain(["route.rs"])
+            .collect::<Vec<_>>()
+            .join("/");
+        routes.push(read_route_file(&route_file, display, folders)?);
+    }
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(['_', '.']) || !entry.path().is_dir() {
+            continue;
+        }
+        folders.push(name);
+        visit(&entry.path(), folders, app_name, routes)?;
+        folders.pop();
+    }
+    Ok(())
+}
+
+fn read_route_file(
+    file: &Path,
+    display: String,
+    folders: &[String],
+) -> Result<DiscoveredRoute, DiscoverError> {
+    let pattern = RoutePattern::from_folders(folders.iter().map(String::as_str)).map_err(|error| {
+        crate::RouteError::Pattern {
+            source_name: display.clone(),
+            error,
+        }
+    })?;
+    let source = fs::read_to_string(file).map_err(|error| DiscoverError::Io {
+        path: file.to_path_buf(),
+        error,
+    })?;
+    let parsed = syn::parse_file(&source).map_err(|error| DiscoverError::Parse {
+        path: display.clone(),
+        error: format!("line {}: {error}", error.span().start().line),
+    })?;
+    let mut methods = Vec::new();
+    let mut config = Vec::new();
+    for item in &parsed.items {
+        let (ident, vis) = match item {
+            Item::Fn(f) => (f.sig.ident.to_string(), &f.vis),
+            Item::Const(c) => (c.ident.to_string(), &c.vis),
+            Item::Static(s) => (s.ident.to_string(), &s.vis),
+            _ => continue,
+        };
+        let problem = |problem: String| DiscoverError::Item {
+            path: display.clone(),
+            item: ident.clone(),
+            problem,
+        };
+        let is_pub = matches!(vis, Visibility::Public(_));
+        if let Some(method) = METHODS.iter().find(|m| **m == ident) {
+            let Item::Fn(f) = item else {
+                return Err(problem(format!("must be a function: `{}`", method_signature(method))));
+            };
+            let args = handler_args(&f.sig).filter(|_| is_pub).ok_or_else(|| {
+                problem(format!(
+                    "the engine cannot call this signature; write `{}` (both parameters are optional)",
+                    method_signature(method)
+                ))
+            })?;
+            methods.push(MethodItem { method, args });
+        } else if let Some(name) = CONFIG_ITEMS.iter().find(|c| **c == ident) {
+            if !is_pub {
+                return Err(problem("segment config must be `pub`".to_string()));
+            }
+            if let Item::Fn(f) = item {
+                let sig = &f.sig;
+                if sig.asyncness.is_some() || !sig.inputs.is_empty() || !sig.generics.params.is_empty() {
+                    return Err(problem(
+                        "write `pub fn generate_static_params() -> Vec<Params>`".to_string(),
+                    ));
+                }
+            }
+            config.push(*name);
+        } else if let Some(expected) = near_miss(&ident) {
+            if is_pub {
+                return Err(problem(format!("did you mean `{expected}`? Trellis reads only that spelling")));
+            }
+        }
+    }
+    Ok(DiscoveredRoute {
+        file: file.to_path_buf(),
+        display,
+        pattern,
+        methods,
+        config,
+    })
+}
+
+fn method_signature(method: &str) -> String {
+    format!("pub async fn {method}(req: Request, ctx: Context) -> Result<Response>")
+}
+
+/// A `pub` item spelled like a method or config item in another case
+/// (`get`, `revalidate`): almost certainly meant as one.
+fn near_miss(ident: &str) -> Option<&'static str> {
+    METHODS
+        .iter()
+        .chain(CONFIG_ITEMS.iter())
+        .find(|known| known.eq_ignore_ascii_case(ident) && **known != ident)
+        .copied()
+}
+
+fn handler_args(sig: &Signature) -> Option<HandlerArgs> {
+    if sig.asyncness.is_none()
+        || !sig.generics.params.is_empty()
+        || matches!(sig.output, ReturnType::Default)
+    {
+        return None;
+    }
+    let mut kinds = Vec::new();
+    for input in &sig.inputs {
+        let FnArg::Typed(arg) = input else {
+            return None;
+        };
+        kinds.push(is_context(&arg.ty));
+    }
+    match kinds.as_slice() {
+        [] => Some(HandlerArgs::None),
+        [false] => Some(HandlerArgs::Request),
+        [true] => Some(HandlerArgs::Context),
+        [false, true] => Some(HandlerArgs::RequestAndContext),
+        _ => None,
+    }
+}
+
+fn is_context(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Context"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct TempApp(PathBuf);
+
+    impl TempApp {
+        fn new(name: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!("trellis-discover-{name}-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&dir);
+            fs::create_dir_all(dir.join("app")).unwrap();
+            TempApp(dir.join("app"))
+        }
+
+        fn file(&self, rel: &str, body: &str) -> &Self {
+            let path = self.0.join(rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, body).unwrap();
+            self
+        }
+    }
+
+    impl Drop for TempApp {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(self.0.parent().unwrap());
+        }
+    }
+
+    #[test]
+    fn finds_methods_config_and_patterns() {
+        let app = TempApp::new("finds");
+        app.file(
+            "(shop)/items/[id]/route.rs",
+            "pub const REVALIDATE: u64 = 5;\n\
+             pub async fn GET(req: Request, ctx: Context) -> Result<Response> { todo!() }\n\
+             pub async fn POST(req: Request) -> Result<Response> { todo!() }\n\
+             pub async fn DELETE(ctx: Context) -> Result<Response> { todo!() }\n\
+             fn helper() {}\n",
+        )
+        .file("_private/route.rs", "this is not rust")
+        .file("route.rs", "pub async fn GET() -> Result<Response> { todo!() }");
+        let routes = discover(&app.0).unwrap();
+        assert_eq!(routes.len(), 2);
+        assert_eq!(routes[0].pattern.to_string(), "/");
+        let items = &routes[1];
+        assert_eq!(items.display, "app/(shop)/items/[id]/route.rs");
+        assert_eq!(items.pattern.to_string(), "/items/[id]");
+        assert_eq!(items.config, ["REVALIDATE"]);
+        let args: Vec<_> = items.methods.iter().map(|m| (m.method, m.args)).collect();
+        assert_eq!(
+            args,
+            [
+                ("GET", HandlerArgs::RequestAndContext),
+                ("POST", HandlerArgs::Request),
+                ("DELETE", HandlerArgs::Context)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_is_named() {
+        let app = TempApp::new("parse");
+        app.file("broken/route.rs", "pub async fn GET( {");
+        let err = discover(&app.0).unwrap_err().to_string();
+        assert!(err.starts_with("app/broken/route.rs: does not parse"), "{err}");
+    }
+
+    #[test]
+    fn an_uncallable_method_names_file_and_item() {
+        for body in [
+            "pub fn GET(req: Request) -> Result<Response> { todo!() }",
+            "async fn GET(req: Request) -> Result<Response> { todo!() }",
+            "pub async fn GET(a: Request, b: Request, c: Context) -> Result<Response> { todo!() }",
+            "pub async fn GET(ctx: Context, req: Request) -> Result<Response> { todo!() }",
+            "pub async fn GET(req: Request) {}",
+            "pub const GET: u8 = 1;",
+        ] {
+            let app = TempApp::new("sig");
+            app.file("x/route.rs", body);
+            let err = discover(&app.0).unwrap_err().to_string();
+            assert!(err.starts_with("app/x/route.rs: `GET`:"), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn misspelled_config_is_refused() {
+        let app = TempApp::new("case");
+        app.file("x/route.rs", "pub const revalidate: u64 = 1;");
+        let err = discover(&app.0).unwrap_err().to_string();
+        assert!(err.contains("did you mean `REVALIDATE`"), "{err}");
+    }
+}

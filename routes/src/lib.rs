@@ -1,0 +1,29 @@
+//! Route patterns, the matcher and file-system route discovery for Trellis.
+//!
+//! No actix in here: this crate turns folders and pattern strings into a
+//! [`RouteTable`], and paths into a [`RouteMatch`].
+//!
+//! # Layout
+//!
+//! - `pattern`: [`RoutePattern`], parsed from `/shop/[tag]/[...rest]` or from
+//!   the folder names under `app/`.
+//! - `matcher`: [`RouteTable`], built once, matching with Next.js priority.
+//! - `params`: [`Params`] and [`ParamValue`], what a match fills in.
+//! - `percent`: strict percent-decoding of path segments.
+//! - `discover`: finds `app/**/route.rs` and reads them with `syn`.
+//! - `codegen`: [`build`], the build-script step that generates `router()`.
+//! - `error`: what each step can refuse, naming the files involved.
+
+mod codegen;
+pub mod discover;
+mod error;
+mod matcher;
+mod params;
+mod pattern;
+pub mod percent;
+
+pub use codegen::{build, generate, GENERATED_FILE};
+pub use error::{DiscoverError, PatternError, RouteError};
+pub use matcher::{RouteEntry, RouteMatch, RouteTable, SegmentId};
+pub use params::{ParamValue, Params};
+pub use pattern::{PatternSegment, RoutePattern};
