@@ -1,1 +1,17 @@
+//! Configuration for Trellis: what a route segment declares beside its
+//! handlers, and how the server runs.
+//!
+//! # Layout
+//!
+//! - `segment`: [`SegmentConfig`] and [`Dynamic`], the Next.js segment config
+//!   options (`revalidate`, `dynamic`, `dynamicParams`, `maxDuration`, tags).
+//! - `server`: [`ServerConfig`], where and how the HTTP server listens.
+//! - `error`: [`ConfigError`], naming the key that is wrong.
 
+mod error;
+mod segment;
+mod server;
+
+pub use error::ConfigError;
+pub use segment::{Dynamic, RouteKind, SegmentConfig};
+pub use server::ServerConfig;

@@ -1,1 +1,42 @@
+//! The engine of Trellis: the HTTP server, the supervisor and segment actors,
+//! and the request and response API route functions use.
+//!
+//! # Layout
+//!
+//! - `server`: [`Server`], built from a [`ServerConfig`] and a [`Router`].
+//! - `serve`: a request's way through an HTTP worker to its segment actor.
+//! - `supervisor`: starts each segment's actor on every worker.
+//! - `segment`: [`Segment`] (handlers and config) and its actor.
+//! - `messages`: what actors send each other (`Dispatch`).
+//! - `method`: method semantics, in one place: HEAD from GET, automatic
+//!   OPTIONS, 405 with `Allow`, 501.
+//! - `router`: [`Router`], the builder that generated code calls too.
+//! - `request`, `context`, `response`: what a route function sees and returns.
+//! - `error`: [`Error`], and the one `match` from error to status.
 
+mod context;
+mod error;
+mod handler;
+mod messages;
+mod method;
+mod request;
+mod response;
+mod router;
+mod segment;
+mod serve;
+mod server;
+mod supervisor;
+
+pub use context::Context;
+pub use error::{Error, Result};
+pub use method::HttpMethod;
+pub use request::{NextUrl, Request, RequestCookies, SearchParams};
+pub use response::{Body, Response};
+pub use router::{RouteSummary, Router};
+pub use segment::Segment;
+pub use server::{Server, ServerError};
+
+pub use actix_web::dev::ServerHandle;
+pub use actix_web::http::{header, Method, StatusCode};
+pub use trellis_config::{Dynamic, RouteKind, SegmentConfig, ServerConfig};
+pub use trellis_routes::{ParamValue, Params};

@@ -19,12 +19,10 @@ pub const GENERATED_FILE: &str = "trellis_app.rs";
 /// Call it from `build.rs`, then `trellis::include_app!()` in the crate:
 ///
 /// ```no_run
-/// // build.rs
-/// fn main() {
-///     if let Err(error) = trellis_routes::build("app") {
-///         eprintln!("error: {error}");
-///         std::process::exit(1);
-///     }
+/// // in build.rs's `fn main`
+/// if let Err(error) = trellis_routes::build("app") {
+///     eprintln!("error: {error}");
+///     std::process::exit(1);
 /// }
 /// ```
 pub fn build(app_dir: impl AsRef<Path>) -> Result<(), DiscoverError> {
@@ -35,17 +33,25 @@ pub fn build(app_dir: impl AsRef<Path>) -> Result<(), DiscoverError> {
         error,
     })?;
     let routes = discover(&app_dir)?;
-    RouteTable::build(routes.iter().map(|r| (r.pattern.clone(), r.display.clone())))?;
+    RouteTable::build(
+        routes
+            .iter()
+            .map(|r| (r.pattern.clone(), r.display.clone())),
+    )?;
     for route in routes.iter().filter(|r| r.methods.is_empty()) {
         println!(
             "cargo:warning={} defines no method: every request to {} gets 405",
             route.display, route.pattern
         );
     }
-    let out_dir = std::env::var_os("OUT_DIR").map(PathBuf::from).ok_or_else(|| DiscoverError::Io {
-        path: PathBuf::from("$OUT_DIR"),
-        error: std::io::Error::other("OUT_DIR is not set: call trellis_routes::build from build.rs"),
-    })?;
+    let out_dir = std::env::var_os("OUT_DIR")
+        .map(PathBuf::from)
+        .ok_or_else(|| DiscoverError::Io {
+            path: PathBuf::from("$OUT_DIR"),
+            error: std::io::Error::other(
+                "OUT_DIR is not set: call trellis_routes::build from build.rs",
+            ),
+        })?;
     let out = out_dir.join(GENERATED_FILE);
     std::fs::write(&out, generate(&routes)).map_err(|error| DiscoverError::Io { path: out, error })
 }
@@ -93,7 +99,10 @@ fn segment_expr(module: &proc_macro2::Ident, route: &DiscoveredRoute) -> TokenSt
     });
     let config = route.config.iter().map(|item| {
         let value = format_ident!("{}", item);
-        let builder = format_ident!("{}", item.trim_start_matches("generate_").to_ascii_lowercase());
+        let builder = format_ident!(
+            "{}",
+            item.trim_start_matches("generate_").to_ascii_lowercase()
+        );
         quote! { .#builder(#module::#value) }
     });
     quote! { ::trellis::Segment::new() #(#methods)* #(#config)* }
@@ -124,11 +133,20 @@ mod tests {
             config: vec!["REVALIDATE", "generate_static_params"],
         };
         let code = generate(&[route]).replace(' ', "");
-        assert!(code.contains("#[path=\"/abs/app/posts/route.rs\"]"), "{code}");
-        assert!(code.contains(".route_file(\"/posts\",\"app/posts/route.rs\""), "{code}");
+        assert!(
+            code.contains("#[path=\"/abs/app/posts/route.rs\"]"),
+            "{code}"
+        );
+        assert!(
+            code.contains(".route_file(\"/posts\",\"app/posts/route.rs\""),
+            "{code}"
+        );
         assert!(code.contains(".get(route_0::GET)"), "{code}");
         assert!(code.contains(".post(|_,_|route_0::POST())"), "{code}");
         assert!(code.contains(".revalidate(route_0::REVALIDATE)"), "{code}");
-        assert!(code.contains(".static_params(route_0::generate_static_params)"), "{code}");
+        assert!(
+            code.contains(".static_params(route_0::generate_static_params)"),
+            "{code}"
+        );
     }
 }

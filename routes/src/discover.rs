@@ -107,12 +107,13 @@ fn read_route_file(
     display: String,
     folders: &[String],
 ) -> Result<DiscoveredRoute, DiscoverError> {
-    let pattern = RoutePattern::from_folders(folders.iter().map(String::as_str)).map_err(|error| {
-        crate::RouteError::Pattern {
-            source_name: display.clone(),
-            error,
-        }
-    })?;
+    let pattern =
+        RoutePattern::from_folders(folders.iter().map(String::as_str)).map_err(|error| {
+            crate::RouteError::Pattern {
+                source_name: display.clone(),
+                error,
+            }
+        })?;
     let source = fs::read_to_string(file).map_err(|error| DiscoverError::Io {
         path: file.to_path_buf(),
         error,
@@ -138,7 +139,10 @@ fn read_route_file(
         let is_pub = matches!(vis, Visibility::Public(_));
         if let Some(method) = METHODS.iter().find(|m| **m == ident) {
             let Item::Fn(f) = item else {
-                return Err(problem(format!("must be a function: `{}`", method_signature(method))));
+                return Err(problem(format!(
+                    "must be a function: `{}`",
+                    method_signature(method)
+                )));
             };
             let args = handler_args(&f.sig).filter(|_| is_pub).ok_or_else(|| {
                 problem(format!(
@@ -153,7 +157,10 @@ fn read_route_file(
             }
             if let Item::Fn(f) = item {
                 let sig = &f.sig;
-                if sig.asyncness.is_some() || !sig.inputs.is_empty() || !sig.generics.params.is_empty() {
+                if sig.asyncness.is_some()
+                    || !sig.inputs.is_empty()
+                    || !sig.generics.params.is_empty()
+                {
                     return Err(problem(
                         "write `pub fn generate_static_params() -> Vec<Params>`".to_string(),
                     ));
@@ -162,7 +169,9 @@ fn read_route_file(
             config.push(*name);
         } else if let Some(expected) = near_miss(&ident) {
             if is_pub {
-                return Err(problem(format!("did you mean `{expected}`? Trellis reads only that spelling")));
+                return Err(problem(format!(
+                    "did you mean `{expected}`? Trellis reads only that spelling"
+                )));
             }
         }
     }
@@ -227,7 +236,8 @@ mod tests {
 
     impl TempApp {
         fn new(name: &str) -> Self {
-            let dir = std::env::temp_dir().join(format!("trellis-discover-{name}-{}", std::process::id()));
+            let dir = std::env::temp_dir()
+                .join(format!("trellis-discover-{name}-{}", std::process::id()));
             let _ = fs::remove_dir_all(&dir);
             fs::create_dir_all(dir.join("app")).unwrap();
             TempApp(dir.join("app"))
@@ -259,7 +269,10 @@ mod tests {
              fn helper() {}\n",
         )
         .file("_private/route.rs", "this is not rust")
-        .file("route.rs", "pub async fn GET() -> Result<Response> { todo!() }");
+        .file(
+            "route.rs",
+            "pub async fn GET() -> Result<Response> { todo!() }",
+        );
         let routes = discover(&app.0).unwrap();
         assert_eq!(routes.len(), 2);
         assert_eq!(routes[0].pattern.to_string(), "/");
@@ -283,7 +296,10 @@ mod tests {
         let app = TempApp::new("parse");
         app.file("broken/route.rs", "pub async fn GET( {");
         let err = discover(&app.0).unwrap_err().to_string();
-        assert!(err.starts_with("app/broken/route.rs: does not parse"), "{err}");
+        assert!(
+            err.starts_with("app/broken/route.rs: does not parse"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -13,7 +13,9 @@ pub enum PatternError {
     CatchAllNotLast(String),
     #[error("`{0}`: parameter names are letters, digits, `_` and `-` (e.g. `[id]`, `[...slug]`)")]
     InvalidParamName(String),
-    #[error("`{0}`: only catch-alls can be optional; write `[[...name]]`, or `[name]` for one segment")]
+    #[error(
+        "`{0}`: only catch-alls can be optional; write `[[...name]]`, or `[name]` for one segment"
+    )]
     OptionalParam(String),
     #[error("`{0}`: a dynamic segment or group is a whole folder name, e.g. `[id]` or `(group)`")]
     PartialBrackets(String),

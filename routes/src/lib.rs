@@ -19,6 +19,7 @@ pub mod discover;
 mod error;
 mod matcher;
 mod params;
+mod params_de;
 mod pattern;
 pub mod percent;
 
@@ -26,4 +27,5 @@ pub use codegen::{build, generate, GENERATED_FILE};
 pub use error::{DiscoverError, PatternError, RouteError};
 pub use matcher::{RouteEntry, RouteMatch, RouteTable, SegmentId};
 pub use params::{ParamValue, Params};
+pub use params_de::ParamsError;
 pub use pattern::{PatternSegment, RoutePattern};

@@ -88,7 +88,8 @@ impl RouteTable {
         };
         for (pattern, source) in routes {
             let id = SegmentId(
-                u32::try_from(table.routes.len()).expect("more than 4 billion routes: this is a bug in Trellis"),
+                u32::try_from(table.routes.len())
+                    .expect("more than 4 billion routes: this is a bug in Trellis"),
             );
             table.routes.push(RouteEntry { pattern, source });
             table.insert(id)?;
@@ -132,7 +133,11 @@ impl RouteTable {
         let mut at = String::new();
         let mut node = &mut self.root;
         for segment in pattern.segments() {
-            let here = if at.is_empty() { "/".to_string() } else { at.clone() };
+            let here = if at.is_empty() {
+                "/".to_string()
+            } else {
+                at.clone()
+            };
             match segment {
                 PatternSegment::Static(name) => {
                     node = node.statics.entry(name.clone()).or_default();
@@ -203,7 +208,9 @@ impl RouteTable {
             at.push('/');
             at.push_str(&segment.to_string());
         }
-        let clash = node.route.or(node.optional_catch_all.as_ref().map(|(_, by)| *by));
+        let clash = node
+            .route
+            .or(node.optional_catch_all.as_ref().map(|(_, by)| *by));
         if let Some(by) = clash {
             return Err(RouteError::Conflict {
                 pattern: pattern.to_string(),
@@ -244,7 +251,10 @@ fn walk(node: &Node, rest: Option<&str>, params: &mut Params) -> Option<SegmentI
         }
         params.pop();
     }
-    let (name, id) = node.catch_all.as_ref().or(node.optional_catch_all.as_ref())?;
+    let (name, id) = node
+        .catch_all
+        .as_ref()
+        .or(node.optional_catch_all.as_ref())?;
     params.push(
         name.clone(),
         ParamValue::Many(rest.split('/').map(|s| decode(s).into_owned()).collect()),
@@ -341,19 +351,28 @@ mod tests {
     fn groups_resolving_to_one_url_conflict_naming_both_files() {
         let err = table(&["/(a)/x", "/(b)/x"]).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("app/(a)/x/route.rs") && text.contains("app/(b)/x/route.rs"), "{text}");
+        assert!(
+            text.contains("app/(a)/x/route.rs") && text.contains("app/(b)/x/route.rs"),
+            "{text}"
+        );
     }
 
     #[test]
     fn sibling_params_with_different_names_conflict() {
         let err = table(&["/items/[id]", "/items/[slug]/edit"]).unwrap_err();
-        assert!(matches!(err, RouteError::DifferentParamNames { .. }), "{err}");
+        assert!(
+            matches!(err, RouteError::DifferentParamNames { .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("app/items/[id]/route.rs"));
     }
 
     #[test]
     fn optional_catch_all_clashes_with_its_parent_route() {
-        for order in [["/docs", "/docs/[[...slug]]"], ["/docs/[[...slug]]", "/docs"]] {
+        for order in [
+            ["/docs", "/docs/[[...slug]]"],
+            ["/docs/[[...slug]]", "/docs"],
+        ] {
             assert!(matches!(table(&order), Err(RouteError::Conflict { .. })));
         }
         assert!(matches!(

@@ -77,17 +77,24 @@ impl RoutePattern {
             .strip_prefix('/')
             .ok_or_else(|| PatternError::NoLeadingSlash(pattern.into()))?;
         if trimmed.is_empty() {
-            return Ok(RoutePattern { segments: Vec::new() });
+            return Ok(RoutePattern {
+                segments: Vec::new(),
+            });
         }
         Self::from_folders(trimmed.split('/'))
     }
 
     /// Builds a pattern from folder names, as found under `app/`.
-    pub fn from_folders<'a>(folders: impl IntoIterator<Item = &'a str>) -> Result<Self, PatternError> {
+    pub fn from_folders<'a>(
+        folders: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, PatternError> {
         let mut segments: Vec<PatternSegment> = Vec::new();
         for folder in folders {
             if let Some(last) = segments.last() {
-                if matches!(last, PatternSegment::CatchAll(_) | PatternSegment::OptionalCatchAll(_)) {
+                if matches!(
+                    last,
+                    PatternSegment::CatchAll(_) | PatternSegment::OptionalCatchAll(_)
+                ) {
                     return Err(PatternError::CatchAllNotLast(last.to_string()));
                 }
             }
@@ -110,7 +117,9 @@ impl RoutePattern {
 
     /// True when every segment is static: the route answers one path only.
     pub fn is_static(&self) -> bool {
-        self.segments.iter().all(|s| matches!(s, PatternSegment::Static(_)))
+        self.segments
+            .iter()
+            .all(|s| matches!(s, PatternSegment::Static(_)))
     }
 }
 
@@ -136,7 +145,9 @@ fn parse_folder(folder: &str) -> Result<Option<PatternSegment>, PatternError> {
     }
     if let Some(inner) = folder.strip_prefix("[[").and_then(|s| s.strip_suffix("]]")) {
         return match inner.strip_prefix("...") {
-            Some(name) => Ok(Some(PatternSegment::OptionalCatchAll(param_name(folder, name)?))),
+            Some(name) => Ok(Some(PatternSegment::OptionalCatchAll(param_name(
+                folder, name,
+            )?))),
             None => Err(PatternError::OptionalParam(folder.into())),
         };
     }
@@ -205,7 +216,9 @@ mod tests {
 
     #[test]
     fn malformed_folders_are_refused() {
-        for bad in ["/[]", "/[...]", "/[a b]", "/a[b]", "/[[id]]", "/x//y", "x", "/[a]/[a]"] {
+        for bad in [
+            "/[]", "/[...]", "/[a b]", "/a[b]", "/[[id]]", "/x//y", "x", "/[a]/[a]",
+        ] {
             assert!(RoutePattern::parse(bad).is_err(), "{bad} should be refused");
         }
     }

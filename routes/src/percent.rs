@@ -35,7 +35,9 @@ pub fn decode(segment: &str) -> Result<Cow<'_, str>, BadEncoding> {
         return Ok(Cow::Borrowed(segment));
     }
     let bytes = decode_bytes(segment)?;
-    String::from_utf8(bytes).map(Cow::Owned).map_err(|_| BadEncoding)
+    String::from_utf8(bytes)
+        .map(Cow::Owned)
+        .map_err(|_| BadEncoding)
 }
 
 fn decode_bytes(input: &str) -> Result<Vec<u8>, BadEncoding> {

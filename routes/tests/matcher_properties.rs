@@ -21,8 +21,11 @@ fn pattern() -> impl Strategy<Value = String> {
 }
 
 fn path() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(&["a", "b", "c", "d", "a%20b"][..]), 0..5)
-        .prop_map(|segs| format!("/{}", segs.join("/")))
+    prop::collection::vec(
+        prop::sample::select(&["a", "b", "c", "d", "a%20b"][..]),
+        0..5,
+    )
+    .prop_map(|segs| format!("/{}", segs.join("/")))
 }
 
 /// Does `pattern` match `segments`? Brute force, no trie.
@@ -53,7 +56,7 @@ proptest! {
     #[test]
     fn trie_agrees_with_brute_force(patterns in prop::collection::vec(pattern(), 1..12), path in path()) {
         let parsed: Vec<RoutePattern> = patterns.iter().filter_map(|p| RoutePattern::parse(p).ok()).collect();
-        let Ok(table) = RouteTable::build(parsed.iter().cloned().map(|p| (p.clone(), p.to_string()))) else {
+        let Ok(table) = RouteTable::build(parsed.iter().map(|p| (p.clone(), p.to_string()))) else {
             // Conflicting tables are refused at build time; nothing to match.
             return Ok(());
         };

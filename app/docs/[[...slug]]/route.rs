@@ -1,0 +1,7 @@
+//! An optional catch-all: `/docs` gives `{"slug":null}`.
+
+use trellis::prelude::*;
+
+pub async fn GET(_req: Request, ctx: Context) -> Result<Response> {
+    Ok(Response::json(&json!({ "slug": ctx.param("slug") })))
+}

@@ -1,0 +1,5 @@
+use trellis::prelude::*;
+
+pub async fn GET(_req: Request, ctx: Context) -> Result<Response> {
+    Ok(Response::json(&json!({ "slug": ctx.param("slug") })))
+}

@@ -1,0 +1,13 @@
+//! Typed params, as `RouteContext<'/users/[id]'>` gives them in Next.js.
+
+use trellis::prelude::*;
+
+#[derive(Serialize, Deserialize)]
+struct UserParams {
+    id: String,
+}
+
+pub async fn GET(_req: Request, ctx: Context) -> Result<Response> {
+    let params: UserParams = ctx.params()?;
+    Ok(Response::json(&params))
+}

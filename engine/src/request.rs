@@ -1,0 +1,227 @@
+//! `Request`: what a route function sees of the incoming request, as
+//! `NextRequest` shows it (`nextUrl.searchParams`, `cookies`, `headers`).
+//!
+//! It owns its parts (no `Rc` inside) so that it can travel to a segment
+//! actor in a message; the body has been read, within the limit, before.
+
+use actix_web::cookie::Cookie;
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::{Method, Uri};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// The incoming request.
+#[derive(Debug)]
+pub struct Request {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Request {
+    pub(crate) fn new(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Self {
+        Request {
+            method,
+            uri,
+            headers,
+            body,
+        }
+    }
+
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The full URL, as `request.url` gives it: `http://host/path?query`.
+    pub fn url(&self) -> String {
+        let host = self
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let path = self.uri.path_and_query().map_or("/", |p| p.as_str());
+        format!("http://{host}{path}")
+    }
+
+    /// The request headers, read-only (`headers()` of next/headers).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// One header as text; `None` when absent or not visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The parsed URL (`request.nextUrl`).
+    pub fn next_url(&self) -> NextUrl<'_> {
+        NextUrl { uri: &self.uri }
+    }
+
+    /// The request's cookies (`request.cookies`).
+    pub fn cookies(&self) -> RequestCookies {
+        RequestCookies::from_headers(&self.headers)
+    }
+
+    /// The raw body.
+    pub fn bytes(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body as UTF-8 text; other bytes are a 400.
+    pub fn text(&self) -> Result<&str> {
+        std::str::from_utf8(&self.body)
+            .map_err(|e| Error::BadRequest(format!("body is not UTF-8: {e}")))
+    }
+
+    /// The body parsed as JSON; malformed JSON is a 400 saying what and where.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| Error::BadRequest(format!("invalid JSON: {e}")))
+    }
+}
+
+/// The request URL, parsed (`NextURL`).
+#[derive(Debug, Clone, Copy)]
+pub struct NextUrl<'a> {
+    uri: &'a Uri,
+}
+
+impl<'a> NextUrl<'a> {
+    /// The path, still percent-encoded as sent.
+    pub fn pathname(&self) -> &'a str {
+        self.uri.path()
+    }
+
+    /// `?` and the query, or `""` when there is none.
+    pub fn search(&self) -> String {
+        self.uri
+            .query()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default()
+    }
+
+    /// The query parameters (`nextUrl.searchParams`).
+    pub fn search_params(&self) -> SearchParams {
+        SearchParams::parse(self.uri.query().unwrap_or(""))
+    }
+}
+
+/// Query parameters, as `URLSearchParams` reads them: `+` is a space, values
+/// are percent-decoded, and repeated keys are all kept in order.
+///
+/// ```
+/// use trellis_engine::SearchParams;
+///
+/// let params = SearchParams::parse("query=hello+world&tag=a&tag=b&empty=");
+/// assert_eq!(params.get("query"), Some("hello world"));
+/// assert_eq!(params.get("tag"), Some("a"));
+/// assert_eq!(params.get_all("tag"), ["a", "b"]);
+/// assert_eq!(params.get("empty"), Some(""));
+/// assert!(!params.has("missing"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchParams {
+    pairs: Vec<(String, String)>,
+}
+
+impl SearchParams {
+    pub fn parse(query: &str) -> Self {
+        SearchParams {
+            pairs: form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        }
+    }
+
+    /// The first value for `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value for `key`, in order.
+    pub fn get_all(&self, key: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k == key)
+    }
+
+    /// Every pair, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// The cookies a request sent. Values are percent-decoded; when a name
+/// repeats, the last one wins, as in Next.js.
+///
+/// ```
+/// use trellis_engine::RequestCookies;
+///
+/// let cookies = RequestCookies::parse("a=1; token=x%20y; a=2");
+/// assert_eq!(cookies.get("a"), Some("2"));
+/// assert_eq!(cookies.get("token"), Some("x y"));
+/// assert!(cookies.get("b").is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestCookies {
+    pairs: Vec<(String, String)>,
+}
+
+impl RequestCookies {
+    /// Parses one `Cookie` header value. Malformed pairs are skipped.
+    pub fn parse(header: &str) -> Self {
+        let mut cookies = RequestCookies::default();
+        cookies.add_header(header);
+        cookies
+    }
+
+    fn from_headers(headers: &HeaderMap) -> Self {
+        let mut cookies = RequestCookies::default();
+        for value in headers.get_all(header::COOKIE) {
+            if let Ok(value) = value.to_str() {
+                cookies.add_header(value);
+            }
+        }
+        cookies
+    }
+
+    fn add_header(&mut self, header: &str) {
+        let pairs = header.split(';').map(str::trim).filter(|p| !p.is_empty());
+        for cookie in pairs.filter_map(|pair| Cookie::parse_encoded(pair).ok()) {
+            let (name, value) = (cookie.name(), cookie.value());
+            match self.pairs.iter_mut().find(|(n, _)| n == name) {
+                Some(pair) => pair.1 = value.to_string(),
+                None => self.pairs.push((name.to_string(), value.to_string())),
+            }
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Every cookie, in the order first sent.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}

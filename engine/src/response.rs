@@ -1,0 +1,184 @@
+//! `Response`: what a route function answers, built as the Web `Response`
+//! is (`Response.json`, `new Response(body, { status, headers })`).
+
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// The content type Next.js gives a string body.
+pub(crate) const TEXT_PLAIN: &str = "text/plain;charset=UTF-8";
+const APPLICATION_JSON: &str = "application/json";
+
+/// A response body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Empty,
+    /// Text: `Response::new` labels it `text/plain;charset=UTF-8`, as the
+    /// Web `Response` does a string.
+    Text(Bytes),
+    /// Bytes with no content type of their own.
+    Bytes(Bytes),
+}
+
+impl From<()> for Body {
+    fn from(_: ()) -> Self {
+        Body::Empty
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(text: &'static str) -> Self {
+        Body::Text(Bytes::from_static(text.as_bytes()))
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Self {
+        Body::Text(Bytes::from(text))
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Self {
+        Body::Bytes(Bytes::from(bytes))
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Self {
+        Body::Bytes(bytes)
+    }
+}
+
+/// An HTTP response.
+///
+/// ```
+/// use trellis_engine::Response;
+/// use actix_web::http::StatusCode;
+///
+/// let created = Response::json(&serde_json::json!({ "id": 1 })).with_status(StatusCode::CREATED);
+/// assert_eq!(created.status(), StatusCode::CREATED);
+///
+/// let rss = Response::new("<rss/>").header("content-type", "text/xml").unwrap();
+/// assert_eq!(rss.headers().get("content-type").unwrap(), "text/xml");
+///
+/// // A value that would split the header is refused, never sent.
+/// assert!(Response::new("x").header("x-evil", "a\r\nset-cookie: b=1").is_err());
+/// ```
+#[derive(Debug)]
+pub struct Response {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Body,
+}
+
+impl Response {
+    /// 200 with `body`; text bodies get `text/plain;charset=UTF-8`.
+    pub fn new(body: impl Into<Body>) -> Self {
+        let body = body.into();
+        let mut headers = HeaderMap::new();
+        if matches!(body, Body::Text(_)) {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(TEXT_PLAIN));
+        }
+        Response {
+            status: StatusCode::OK,
+            headers,
+            body,
+        }
+    }
+
+    /// 200 with a text body.
+    pub fn text(text: impl Into<String>) -> Self {
+        Response::new(Body::from(text.into()))
+    }
+
+    /// 200 with `value` as compact JSON, `content-type: application/json`.
+    /// A value that cannot be serialized (a map with non-string keys) is a
+    /// 500, logged.
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(body) => Response::with_content_type(StatusCode::OK, APPLICATION_JSON, body.into()),
+            Err(error) => {
+                tracing::error!(%error, "cannot serialize a JSON response");
+                Response::empty(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+
+    /// `status` with no body.
+    pub fn empty(status: StatusCode) -> Self {
+        Response {
+            status,
+            headers: HeaderMap::new(),
+            body: Body::Empty,
+        }
+    }
+
+    /// The engine's own short errors: `{"error":"<message>"}`.
+    pub(crate) fn json_error(status: StatusCode, message: &str) -> Self {
+        Response::json(&serde_json::json!({ "error": message })).with_status(status)
+    }
+
+    fn with_content_type(status: StatusCode, content_type: &'static str, body: Bytes) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        Response {
+            status,
+            headers,
+            body: Body::Bytes(body),
+        }
+    }
+
+    /// Sets the status, as `{ status: 201 }` does.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Sets a header, replacing any of the same name. A name or value that is
+    /// not valid in HTTP (CR, LF and other control characters) is an error.
+    pub fn header(mut self, name: &str, value: &str) -> Result<Self> {
+        let (name, value) = checked_header(name, value)?;
+        self.headers.insert(name, value);
+        Ok(self)
+    }
+
+    /// Adds a header beside any of the same name (`Set-Cookie`, `Vary`).
+    pub fn append_header(mut self, name: &str, value: &str) -> Result<Self> {
+        let (name, value) = checked_header(name, value)?;
+        self.headers.append(name, value);
+        Ok(self)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The headers, to set typed values directly.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+
+    pub(crate) fn into_parts(self) -> (StatusCode, HeaderMap, Body) {
+        (self.status, self.headers, self.body)
+    }
+}
+
+fn checked_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue)> {
+    let name = HeaderName::try_from(name)
+        .map_err(|_| Error::Internal(format!("invalid header name {name:?}").into()))?;
+    let value = HeaderValue::try_from(value)
+        .map_err(|_| Error::Internal(format!("invalid value for header `{name}`").into()))?;
+    Ok((name, value))
+}

@@ -1,0 +1,200 @@
+//! A request's way through an HTTP worker: canonical path, match, body,
+//! `Dispatch` to the segment actor, response, log line.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::Recipient;
+use actix_web::body::BoxBody;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{StatusCode, Uri};
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::Bytes;
+
+use crate::messages::Dispatch;
+use crate::method::{self, HttpMethod};
+use crate::request::Request;
+use crate::response::{Body, Response};
+use crate::router::AppRoutes;
+
+/// What each HTTP worker holds: the shared routes, and the recipients of its
+/// own segment actors (indexed by `SegmentId`).
+pub(crate) struct WorkerState {
+    pub routes: Arc<AppRoutes>,
+    pub segments: Vec<Recipient<Dispatch>>,
+    pub body_limit: usize,
+}
+
+/// The one actix-web service: every request comes through here.
+pub(crate) async fn serve(
+    req: HttpRequest,
+    payload: web::Payload,
+    worker: web::Data<WorkerState>,
+) -> HttpResponse {
+    let started = Instant::now();
+    let (route, response) = answer(&req, payload, &worker).await;
+    tracing::info!(
+        method = %req.method(),
+        path = req.path(),
+        route,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    into_http(response)
+}
+
+/// The response, and the matched route pattern (`-` when none matched).
+async fn answer<'w>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    worker: &'w WorkerState,
+) -> (&'w str, Response) {
+    let Some(method) = HttpMethod::from_method(req.method()) else {
+        return ("-", method::not_implemented());
+    };
+    if let Some(location) = canonical_location(req.uri()) {
+        return ("-", permanent_redirect(&location));
+    }
+    let matched = match worker.routes.table.match_path(req.path()) {
+        Ok(Some(matched)) => matched,
+        Ok(None) => {
+            return (
+                "-",
+                Response::json_error(StatusCode::NOT_FOUND, "not found"),
+            )
+        }
+        Err(error) => {
+            return (
+                "-",
+                Response::json_error(StatusCode::BAD_REQUEST, &error.to_string()),
+            )
+        }
+    };
+    let route = worker.routes.segments[matched.segment.index()].route();
+    let body = match read_body(req, payload, worker.body_limit).await {
+        Ok(body) => body,
+        Err(response) => return (route, response),
+    };
+    let request = Request::new(
+        req.method().clone(),
+        req.uri().clone(),
+        req.headers().clone(),
+        body,
+    );
+    let dispatch = Dispatch {
+        method,
+        request,
+        params: matched.params,
+    };
+    let response = match worker.segments[matched.segment.index()]
+        .send(dispatch)
+        .await
+    {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(route, %error, "segment actor did not answer");
+            Response::json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "route temporarily unavailable",
+            )
+        }
+    };
+    (route, response)
+}
+
+/// Where a path with a trailing or doubled slash belongs, as Next.js
+/// redirects it: slashes collapsed, the trailing one dropped, query kept.
+/// Collapsing also turns `//evil.example` into a local path.
+fn canonical_location(uri: &Uri) -> Option<String> {
+    let path = uri.path();
+    if path == "/" || !(path.ends_with('/') || path.contains("//")) {
+        return None;
+    }
+    let mut location: String = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .flat_map(|s| ["/", s])
+        .collect();
+    if location.is_empty() {
+        location.push('/');
+    }
+    if let Some(query) = uri.query() {
+        location.push('?');
+        location.push_str(query);
+    }
+    Some(location)
+}
+
+fn permanent_redirect(location: &str) -> Response {
+    let mut response = Response::empty(StatusCode::PERMANENT_REDIRECT);
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            response.headers_mut().insert(header::LOCATION, value);
+            response
+        }
+        Err(_) => Response::json_error(StatusCode::BAD_REQUEST, "invalid characters in path"),
+    }
+}
+
+/// Reads the body up to `limit` bytes; a larger one is refused with 413
+/// before it is read when `Content-Length` says so, and as soon as it
+/// passes the limit otherwise.
+async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Bytes, Response> {
+    let too_large = || {
+        Response::json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("body larger than the limit of {limit} bytes"),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(error)) => Err(Response::json_error(
+            StatusCode::BAD_REQUEST,
+            &format!("cannot read body: {error}"),
+        )),
+        Err(_) => Err(too_large()),
+    }
+}
+
+fn into_http(response: Response) -> HttpResponse {
+    let (status, headers, body) = response.into_parts();
+    let body = match body {
+        Body::Empty => BoxBody::new(()),
+        Body::Text(bytes) | Body::Bytes(bytes) => BoxBody::new(bytes),
+    };
+    let mut http = HttpResponse::with_body(status, body);
+    *http.headers_mut() = headers;
+    http
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(uri: &'static str) -> Option<String> {
+        canonical_location(&Uri::from_static(uri))
+    }
+
+    #[test]
+    fn trailing_and_doubled_slashes_redirect_keeping_the_query() {
+        assert_eq!(location("/api/hello/"), Some("/api/hello".into()));
+        assert_eq!(location("/api//hello?x=1"), Some("/api/hello?x=1".into()));
+        assert_eq!(location("//evil.example/"), Some("/evil.example".into()));
+        assert_eq!(location("///"), Some("/".into()));
+        assert_eq!(location("/"), None);
+        assert_eq!(location("/api/hello?x=/"), None);
+    }
+}

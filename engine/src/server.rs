@@ -1,0 +1,99 @@
+//! `Server`: binds, starts the HTTP workers with their segment actors, and
+//! serves until stopped.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{web, App, HttpServer};
+use trellis_config::ServerConfig;
+use trellis_routes::RouteError;
+
+use crate::router::Router;
+use crate::serve::{serve, WorkerState};
+use crate::supervisor::Supervisor;
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("the route table cannot be built: {0}")]
+    Routes(#[from] RouteError),
+    #[error("cannot listen on {address}: {error}")]
+    Bind { address: String, error: io::Error },
+}
+
+/// A bound server, not yet serving.
+///
+/// ```no_run
+/// use trellis_engine::{Router, Server, ServerConfig};
+///
+/// #[actix_web::main]
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let server = Server::build(ServerConfig::default(), Router::new())?;
+///     println!("listening on http://{}", server.local_addr());
+///     server.run_until_stopped().await?;
+///     Ok(())
+/// }
+/// ```
+pub struct Server {
+    http: actix_web::dev::Server,
+    local_addr: SocketAddr,
+}
+
+impl Server {
+    /// Builds the routes and binds the listener (port 0 picks a free one).
+    /// Must be called inside an actix system, which runs the actors.
+    pub fn build(config: ServerConfig, router: Router) -> Result<Server, ServerError> {
+        let routes = Arc::new(router.build()?);
+        let supervisor = Supervisor::new(routes.segments.clone());
+        let body_limit = config.body_limit;
+        let mut http = HttpServer::new(move || {
+            let worker = WorkerState {
+                routes: routes.clone(),
+                segments: supervisor.start_worker(),
+                body_limit,
+            };
+            App::new()
+                .app_data(web::Data::new(worker))
+                .default_service(web::to(serve))
+        });
+        if config.workers > 0 {
+            http = http.workers(config.workers);
+        }
+        let address = format!("{}:{}", config.host, config.port);
+        let http = http
+            .bind(&address)
+            .map_err(|error| Server::bind_error(&address, error))?;
+        let local_addr = *http
+            .addrs()
+            .first()
+            .ok_or_else(|| Server::bind_error(&address, io::ErrorKind::AddrNotAvailable.into()))?;
+        Ok(Server {
+            http: http.run(),
+            local_addr,
+        })
+    }
+
+    fn bind_error(address: &str, error: io::Error) -> ServerError {
+        ServerError::Bind {
+            address: address.to_string(),
+            error,
+        }
+    }
+
+    /// The address the listener is bound to, with the port the OS chose.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A handle to stop the server from elsewhere.
+    pub fn handle(&self) -> ServerHandle {
+        self.http.handle()
+    }
+
+    /// Serves until the server is stopped (by its handle or a signal).
+    pub async fn run_until_stopped(self) -> io::Result<()> {
+        self.http.await
+    }
+}

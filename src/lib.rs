@@ -1,0 +1,50 @@
+//! Trellis serves Next.js-style Route Handlers from Rust: route files laid out
+//! by URL segment under `app/`, `GET`/`POST`/... functions in them, segment
+//! config beside them, each segment served by an actix actor.
+//!
+//! This crate is the facade: route files `use trellis::prelude::*`, and a
+//! crate serving its own `app/` folder calls [`include_app!`] after
+//! `trellis_routes::build("app")` in its build script.
+//!
+//! ```ignore
+//! // app/api/hello/route.rs
+//! use trellis::prelude::*;
+//!
+//! pub async fn GET() -> Result<Response> {
+//!     Ok(Response::json(&json!({ "message": "Hello World" })))
+//! }
+//! ```
+
+pub use trellis_engine::*;
+
+/// Timers for route functions (`sleep`, `timeout`), on the runtime that
+/// runs them.
+pub use actix_rt::time;
+
+/// Everything a route file needs.
+pub mod prelude {
+    pub use crate::{
+        Context, Dynamic, Error, HttpMethod, ParamValue, Params, Request, Response, Result, Router,
+        Segment, StatusCode,
+    };
+    pub use serde::{Deserialize, Serialize};
+    pub use serde_json::json;
+}
+
+/// Includes the routes that `trellis_routes::build` generated from the
+/// crate's `app/` folder: a `router()` function and one module per route
+/// file. Use it inside a module of its own:
+///
+/// ```ignore
+/// mod app {
+///     trellis::include_app!();
+/// }
+///
+/// let server = trellis::Server::build(trellis::ServerConfig::default(), app::router())?;
+/// ```
+#[macro_export]
+macro_rules! include_app {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/trellis_app.rs"));
+    };
+}

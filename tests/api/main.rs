@@ -1,0 +1,15 @@
+//! Integration tests: each starts the real server on a free port, speaks
+//! HTTP to it, and stops it. One binary, one file per feature.
+
+mod test_app;
+
+mod concurrency;
+mod errors;
+mod methods;
+mod params;
+mod routing;
+
+/// The demo app, built from `app/` exactly as the `trellis` binary builds it.
+mod app {
+    trellis::include_app!();
+}

@@ -1,0 +1,97 @@
+//! `spawn_app()`: the demo app (or any router) on 127.0.0.1:0, with a client
+//! that does not follow redirects, so tests see 3xx as sent.
+
+use std::sync::Once;
+
+use reqwest::{Method, Response};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use trellis::{Router, Server, ServerConfig, ServerHandle};
+
+pub struct TestApp {
+    pub address: String,
+    client: reqwest::Client,
+    handle: ServerHandle,
+}
+
+/// Serves the demo app. Call inside `#[actix_web::test]`.
+pub fn spawn_app() -> TestApp {
+    spawn_router(crate::app::router())
+}
+
+/// Serves `router` on one worker, so every request meets the same actors.
+pub fn spawn_router(router: Router) -> TestApp {
+    init_tracing();
+    let config = ServerConfig {
+        port: 0,
+        workers: 1,
+        ..ServerConfig::default()
+    };
+    let server = Server::build(config, router).expect("the test server builds");
+    let address = format!("http://{}", server.local_addr());
+    let handle = server.handle();
+    actix_rt::spawn(server.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("the test client builds");
+    TestApp {
+        address,
+        client,
+        handle,
+    }
+}
+
+/// Logs go to the terminal only with `TEST_LOG` set.
+fn init_tracing() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            tracing_subscriber::fmt().with_env_filter("debug").init();
+        }
+    });
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path).await
+    }
+
+    pub async fn request(&self, method: Method, path: &str) -> Response {
+        self.client
+            .request(method, format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// Sends `request_line` and a `Host` header as they are, byte for byte,
+    /// for paths a URL library would tidy; returns the whole response text.
+    pub async fn raw(&self, request_line: &str) -> String {
+        let mut stream = tokio::net::TcpStream::connect(self.address.trim_start_matches("http://"))
+            .await
+            .expect("the server accepts");
+        let request = format!("{request_line}\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("request sent");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .await
+            .expect("response read");
+        response
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // The stop command is sent now; awaiting its completion is not needed.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// The body of a JSON response.
+pub async fn json(response: Response) -> serde_json::Value {
+    response.json().await.expect("a JSON body")
+}
