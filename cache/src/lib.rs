@@ -1,1 +1,33 @@
+//! The revalidation cache of Trellis: each segment's cached GET responses,
+//! kept fresh with stale-while-revalidate and regenerated once per key.
+//!
+//! # Layout
+//!
+//! - `revalidation`: [`RevalidationCache`] and [`SegmentCache`], the
+//!   semantics: fresh, stale (one refresh), miss (collapsed), stale-if-error,
+//!   revalidation by path and by tag, and what the timer finds due.
+//! - `policy`: [`CachePolicy`] from a segment's config, `Cache-Control`, and
+//!   [`CacheStatus`] (RFC 9211).
+//! - `entry`: [`CacheEntry`] and [`CachedResponse`], what is stored.
+//! - `store`: the [`Store`] trait; `memory`: [`MemoryStore`] on moka, bounded
+//!   by bytes.
+//! - `clock`: [`Clock`], the time freshness is computed from.
+//! - `metrics`: per-segment counters and their Prometheus text.
 
+mod clock;
+mod entry;
+mod memory;
+mod metrics;
+mod policy;
+mod revalidation;
+mod store;
+
+pub use clock::{Clock, ManualClock};
+pub use entry::{CacheEntry, CachedResponse};
+pub use memory::MemoryStore;
+pub use metrics::SegmentMetrics;
+pub use policy::{CachePolicy, CacheStatus};
+pub use revalidation::{
+    Fill, FillGuard, Lookup, RefreshGuard, RevalidationCache, SegmentCache, SegmentSpec, Waiter,
+};
+pub use store::{DynStore, Store};

@@ -1,0 +1,60 @@
+//! The default store: moka, bounded by total bytes with a weigher, and
+//! dropping entries nobody asks for after a time-to-idle.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::notification::RemovalCause;
+use moka::sync::Cache;
+
+use crate::entry::CacheEntry;
+use crate::store::Store;
+
+/// Entries in memory.
+///
+/// moka's own clock decides only idleness and eviction here; freshness is
+/// computed from the cache's [`Clock`](crate::Clock), so tests can move it.
+pub struct MemoryStore {
+    entries: Cache<String, Arc<CacheEntry>>,
+}
+
+impl MemoryStore {
+    /// A store holding at most `budget_bytes`, by each entry's weight.
+    pub fn new(budget_bytes: u64, time_to_idle: Duration) -> Self {
+        let entries = Cache::builder()
+            .max_capacity(budget_bytes)
+            .weigher(|key: &String, entry: &Arc<CacheEntry>| {
+                u32::try_from(key.len() + entry.response.weight()).unwrap_or(u32::MAX)
+            })
+            .time_to_idle(time_to_idle)
+            .eviction_listener(|key: Arc<String>, entry: Arc<CacheEntry>, cause| {
+                let evicted = matches!(cause, RemovalCause::Size | RemovalCause::Expired);
+                entry
+                    .metrics
+                    .record_removal(key.len() + entry.response.weight(), evicted);
+            })
+            .build();
+        MemoryStore { entries }
+    }
+}
+
+impl Store for MemoryStore {
+    fn get(&self, key: &str) -> Option<Arc<CacheEntry>> {
+        self.entries.get(key)
+    }
+
+    fn insert(&self, key: String, entry: Arc<CacheEntry>) {
+        self.entries.insert(key, entry);
+    }
+
+    fn for_each(&self, visit: &mut dyn FnMut(&str, &Arc<CacheEntry>)) {
+        for (key, entry) in self.entries.iter() {
+            visit(&key, &entry);
+        }
+    }
+
+    fn weighted_size(&self) -> u64 {
+        self.entries.run_pending_tasks();
+        self.entries.weighted_size()
+    }
+}

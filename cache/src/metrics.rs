@@ -1,0 +1,107 @@
+//! Per-segment cache counters, and their Prometheus text rendering.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+/// What one segment's cache has done. Relaxed atomics: counters only, read
+/// for reporting, never to make a decision.
+#[derive(Debug, Default)]
+pub struct SegmentMetrics {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub stale: AtomicU64,
+    pub refreshes: AtomicU64,
+    pub failed_refreshes: AtomicU64,
+    pub collapsed: AtomicU64,
+    pub evictions: AtomicU64,
+    pub bytes: AtomicI64,
+}
+
+impl SegmentMetrics {
+    pub(crate) fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_insert(&self, weight: usize) {
+        self.bytes.fetch_add(weight as i64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_removal(&self, weight: usize, evicted: bool) {
+        self.bytes.fetch_sub(weight as i64, Ordering::Relaxed);
+        if evicted {
+            Self::count(&self.evictions);
+        }
+    }
+}
+
+/// Renders every segment's counters in the Prometheus text format.
+pub fn render_prometheus<'a>(
+    segments: impl Iterator<Item = (&'a str, &'a SegmentMetrics)> + Clone,
+    ticks: u64,
+) -> String {
+    type Read = fn(&SegmentMetrics) -> i64;
+    let series: [(&str, &str, &str, Read); 8] = [
+        (
+            "trellis_cache_hits_total",
+            "counter",
+            "Fresh responses served from the cache.",
+            |m| m.hits.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "trellis_cache_misses_total",
+            "counter",
+            "Requests that ran the handler because nothing was cached.",
+            |m| m.misses.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "trellis_cache_stale_total",
+            "counter",
+            "Stale responses served while a refresh ran.",
+            |m| m.stale.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "trellis_cache_refreshes_total",
+            "counter",
+            "Background regenerations that stored a new response.",
+            |m| m.refreshes.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "trellis_cache_failed_refreshes_total",
+            "counter",
+            "Background regenerations that failed; the last good response was kept.",
+            |m| m.failed_refreshes.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "trellis_cache_collapsed_total",
+            "counter",
+            "Requests that waited for another request's regeneration.",
+            |m| m.collapsed.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "trellis_cache_evictions_total",
+            "counter",
+            "Entries evicted for the byte budget or idleness.",
+            |m| m.evictions.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "trellis_cache_bytes",
+            "gauge",
+            "Bytes of cached responses held.",
+            |m| m.bytes.load(Ordering::Relaxed),
+        ),
+    ];
+    let mut out = String::new();
+    for (name, kind, help, read) in series {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (route, metrics) in segments.clone() {
+            let route = route.replace('\\', "\\\\").replace('"', "\\\"");
+            let _ = writeln!(out, "{name}{{route=\"{route}\"}} {}", read(metrics));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP trellis_timer_ticks_total Ticks of the background refresh timer.\n\
+         # TYPE trellis_timer_ticks_total counter\ntrellis_timer_ticks_total {ticks}"
+    );
+    out
+}

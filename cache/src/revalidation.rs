@@ -1,0 +1,438 @@
+//! Stale-while-revalidate for each segment: fresh hits, stale hits that start
+//! exactly one refresh, misses collapsed onto one regeneration, stale-if-error
+//! with backoff, and on-demand revalidation by path or tag.
+//!
+//! The engine runs the handlers; this module decides when, and makes sure
+//! that however many requests (on however many workers) arrive at once, one
+//! regeneration runs per key.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dashmap::mapref::entry::Entry;
+use dashmap::DashMap;
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::entry::{CacheEntry, CachedResponse};
+use crate::metrics::{render_prometheus, SegmentMetrics};
+use crate::policy::CachePolicy;
+use crate::store::DynStore;
+
+/// The longest a failing key waits before its next refresh attempt.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// What the cache knows of a segment, given when the cache is built.
+#[derive(Debug, Clone)]
+pub struct SegmentSpec {
+    pub route: String,
+    pub policy: CachePolicy,
+    pub tags: Vec<String>,
+    /// Key entries by path and query string, not by path alone.
+    pub key_by_query: bool,
+}
+
+/// Every segment's cache over one shared store.
+pub struct RevalidationCache {
+    store: DynStore,
+    clock: Clock,
+    segments: Vec<Arc<SegmentCache>>,
+    ticks: AtomicU64,
+}
+
+impl RevalidationCache {
+    /// Segment `i` of `segments` is the route table's `SegmentId` `i`.
+    pub fn new(
+        store: DynStore,
+        clock: Clock,
+        segments: impl IntoIterator<Item = SegmentSpec>,
+    ) -> Self {
+        let segments = segments
+            .into_iter()
+            .enumerate()
+            .map(|(index, spec)| {
+                Arc::new(SegmentCache {
+                    index,
+                    spec,
+                    store: store.clone(),
+                    clock: clock.clone(),
+                    metrics: Arc::default(),
+                    in_flight: DashMap::new(),
+                    refreshing: DashMap::new(),
+                })
+            })
+            .collect();
+        RevalidationCache {
+            store,
+            clock,
+            segments,
+            ticks: AtomicU64::new(0),
+        }
+    }
+
+    pub fn segment(&self, index: usize) -> &Arc<SegmentCache> {
+        &self.segments[index]
+    }
+
+    pub fn segments(&self) -> &[Arc<SegmentCache>] {
+        &self.segments
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Entries the timer should refresh now: requested since they were made,
+    /// and past their period (or expired by tag). Never one still fresh.
+    pub fn due(&self) -> Vec<(usize, String)> {
+        self.ticks.fetch_add(1, Ordering::Relaxed);
+        let now = self.clock.now();
+        let mut due = Vec::new();
+        self.store.for_each(&mut |key, entry| {
+            let Some(segment) = self.segments.get(entry.segment) else {
+                return;
+            };
+            let CachePolicy::Cache { revalidate } = segment.spec.policy else {
+                return;
+            };
+            if entry.was_requested() && !entry.is_invalidated() && !entry.is_fresh(now, revalidate)
+            {
+                due.push((entry.segment, key.to_string()));
+            }
+        });
+        due
+    }
+
+    /// The counters of every segment that caches, in Prometheus text.
+    pub fn render_metrics(&self) -> String {
+        let cached = self
+            .segments
+            .iter()
+            .filter(|s| s.spec.policy != CachePolicy::Bypass)
+            .map(|s| (s.spec.route.as_str(), &*s.metrics));
+        render_prometheus(cached, self.ticks.load(Ordering::Relaxed))
+    }
+
+    /// Bytes held in the store.
+    pub fn weighted_size(&self) -> u64 {
+        self.store.weighted_size()
+    }
+}
+
+/// What a lookup found.
+#[derive(Debug)]
+pub enum Lookup {
+    Fresh(Arc<CacheEntry>),
+    /// Past its period: serve it, and start a refresh.
+    Stale(Arc<CacheEntry>),
+    /// Revalidated by path: regenerate before answering; it is the fallback.
+    Invalidated(Arc<CacheEntry>),
+    Miss,
+}
+
+/// One segment's view of the cache.
+pub struct SegmentCache {
+    index: usize,
+    spec: SegmentSpec,
+    store: DynStore,
+    clock: Clock,
+    metrics: Arc<SegmentMetrics>,
+    /// Regenerations that requests wait for (misses, path revalidations).
+    in_flight: DashMap<String, watch::Receiver<Option<Arc<CachedResponse>>>>,
+    /// Background refreshes running or backing off after failures.
+    refreshing: DashMap<String, RefreshState>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum RefreshState {
+    Running,
+    Backoff { until: Instant, failures: u32 },
+}
+
+impl SegmentCache {
+    pub fn policy(&self) -> CachePolicy {
+        self.spec.policy
+    }
+
+    pub fn route(&self) -> &str {
+        &self.spec.route
+    }
+
+    pub fn tags(&self) -> &[String] {
+        &self.spec.tags
+    }
+
+    pub fn metrics(&self) -> &SegmentMetrics {
+        &self.metrics
+    }
+
+    /// The key for a request: its path, and its query where the segment
+    /// keys by query.
+    pub fn key<'a>(&self, path: &'a str, query: Option<&str>) -> Cow<'a, str> {
+        match query {
+            Some(query) if self.spec.key_by_query && !query.is_empty() => {
+                Cow::Owned(format!("{path}?{query}"))
+            }
+            _ => Cow::Borrowed(path),
+        }
+    }
+
+    fn revalidate(&self) -> Option<Duration> {
+        match self.spec.policy {
+            CachePolicy::Cache { revalidate } => revalidate,
+            CachePolicy::Bypass => Some(Duration::ZERO),
+        }
+    }
+
+    /// Looks `key` up and counts the hit. Cheap: one map read, no lock held.
+    pub fn lookup(&self, key: &str) -> Lookup {
+        let Some(entry) = self.store.get(key) else {
+            return Lookup::Miss;
+        };
+        if entry.is_invalidated() {
+            return Lookup::Invalidated(entry);
+        }
+        entry.mark_requested();
+        if entry.is_fresh(self.clock.now(), self.revalidate()) {
+            SegmentMetrics::count(&self.metrics.hits);
+            Lookup::Fresh(entry)
+        } else {
+            SegmentMetrics::count(&self.metrics.stale);
+            Lookup::Stale(entry)
+        }
+    }
+
+    /// Seconds of freshness left: negative once stale (`Cache-Status` ttl).
+    pub fn ttl(&self, entry: &CacheEntry) -> i64 {
+        let age = entry.age(self.clock.now()).as_secs() as i64;
+        match self.revalidate() {
+            Some(period) => (period.as_secs() as i64 - age).min(-1),
+            None => -1,
+        }
+    }
+
+    /// An entry that needs no regeneration: present, fresh, not invalidated.
+    fn usable(&self, key: &str) -> Option<Arc<CacheEntry>> {
+        self.store
+            .get(key)
+            .filter(|e| !e.is_invalidated() && e.is_fresh(self.clock.now(), self.revalidate()))
+    }
+
+    /// For a miss or a path revalidation: lead the one regeneration of `key`,
+    /// or wait for the one already running.
+    pub fn fill(self: &Arc<Self>, key: &str) -> Fill {
+        match self.in_flight.entry(key.to_string()) {
+            Entry::Occupied(running) => {
+                SegmentMetrics::count(&self.metrics.collapsed);
+                Fill::Wait(Waiter(running.get().clone()))
+            }
+            Entry::Vacant(vacant) => {
+                // A leader that finished between our lookup and now stored
+                // its entry before leaving the map: use it.
+                if let Some(entry) = self.usable(key) {
+                    return Fill::Ready(entry);
+                }
+                SegmentMetrics::count(&self.metrics.misses);
+                let (sender, receiver) = watch::channel(None);
+                vacant.insert(receiver);
+                Fill::Lead(FillGuard {
+                    cache: self.clone(),
+                    key: key.to_string(),
+                    sender: Some(sender),
+                })
+            }
+        }
+    }
+
+    /// For a stale entry: the right to run its one background refresh, unless
+    /// one is running, the key is backing off after failures, or a refresh
+    /// already finished.
+    pub fn refresh(self: &Arc<Self>, key: &str) -> Option<RefreshGuard> {
+        let now = self.clock.now();
+        let failures = match self.refreshing.entry(key.to_string()) {
+            Entry::Occupied(mut state) => match *state.get() {
+                RefreshState::Running => return None,
+                RefreshState::Backoff { until, .. } if now < until => return None,
+                RefreshState::Backoff { failures, .. } => {
+                    state.insert(RefreshState::Running);
+                    failures
+                }
+            },
+            Entry::Vacant(vacant) => {
+                if self.usable(key).is_some() {
+                    return None;
+                }
+                vacant.insert(RefreshState::Running);
+                0
+            }
+        };
+        Some(RefreshGuard {
+            cache: self.clone(),
+            key: key.to_string(),
+            failures,
+            done: false,
+        })
+    }
+
+    fn store_response(&self, key: &str, response: CachedResponse) -> Arc<CacheEntry> {
+        let weight = key.len() + response.weight();
+        let entry = Arc::new(CacheEntry::new(
+            response,
+            self.clock.now(),
+            self.index,
+            self.metrics.clone(),
+        ));
+        self.metrics.record_insert(weight);
+        self.store.insert(key.to_string(), entry.clone());
+        entry
+    }
+
+    /// `revalidate_tag`: every entry of this segment turns stale now; the
+    /// next request is served it and starts one refresh.
+    pub fn expire_all(&self) -> usize {
+        self.each_own_entry(|_, entry| entry.expire())
+    }
+
+    /// `revalidate_path`: the next request for `path` regenerates and waits.
+    pub fn invalidate_path(&self, path: &str) -> usize {
+        let with_query = format!("{path}?");
+        self.each_own_entry(|key, entry| {
+            if key == path || key.starts_with(&with_query) {
+                entry.invalidate();
+            }
+        })
+    }
+
+    fn each_own_entry(&self, mut visit: impl FnMut(&str, &CacheEntry)) -> usize {
+        let mut visited = 0;
+        self.store.for_each(&mut |key, entry| {
+            if entry.segment == self.index {
+                visit(key, entry);
+                visited += 1;
+            }
+        });
+        visited
+    }
+}
+
+/// The outcome of [`SegmentCache::fill`].
+pub enum Fill {
+    /// Run the handler, then complete the guard.
+    Lead(FillGuard),
+    /// Another request is regenerating: wait for its response.
+    Wait(Waiter),
+    /// A regeneration finished meanwhile: serve this.
+    Ready(Arc<CacheEntry>),
+}
+
+/// Waits for another request's regeneration.
+pub struct Waiter(watch::Receiver<Option<Arc<CachedResponse>>>);
+
+impl Waiter {
+    /// The leader's response; `None` if the leader gave up without one
+    /// (then the caller looks up again, and may lead).
+    pub async fn wait(mut self) -> Option<Arc<CachedResponse>> {
+        match self.0.wait_for(Option::is_some).await {
+            Ok(response) => response.clone(),
+            Err(_) => None,
+        }
+    }
+}
+
+/// The one regeneration of a key that requests wait for.
+pub struct FillGuard {
+    cache: Arc<SegmentCache>,
+    key: String,
+    sender: Option<watch::Sender<Option<Arc<CachedResponse>>>>,
+}
+
+impl FillGuard {
+    /// Stores `response` if it may be shared, hands it to every waiter, and
+    /// reports whether it was stored.
+    pub fn complete(mut self, response: CachedResponse) -> bool {
+        let stored = response.is_storable();
+        let response = if stored {
+            let entry = self.cache.store_response(&self.key, response);
+            Arc::new(entry.response.clone())
+        } else {
+            Arc::new(response)
+        };
+        if let Some(sender) = self.sender.take() {
+            sender.send_replace(Some(response));
+        }
+        stored
+    }
+}
+
+impl Drop for FillGuard {
+    /// Leaves the map last, after the entry is stored, so that no request
+    /// can find neither the entry nor a regeneration to wait for.
+    fn drop(&mut self) {
+        self.cache.in_flight.remove(&self.key);
+    }
+}
+
+/// The one background refresh of a stale key.
+pub struct RefreshGuard {
+    cache: Arc<SegmentCache>,
+    key: String,
+    failures: u32,
+    done: bool,
+}
+
+impl RefreshGuard {
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Stores the regenerated response, or, if it may not be stored (a 5xx,
+    /// a cookie), keeps the last good one and backs off.
+    pub fn complete(mut self, response: CachedResponse) {
+        if !response.is_storable() {
+            let reason = format!("the handler answered {}", response.status);
+            return self.fail(&reason);
+        }
+        self.cache.store_response(&self.key, response);
+        SegmentMetrics::count(&self.cache.metrics.refreshes);
+        self.cache.refreshing.remove(&self.key);
+        self.done = true;
+    }
+
+    /// Keeps serving the last good entry (stale-if-error) and retries after
+    /// a backoff that doubles with each failure.
+    pub fn fail(mut self, reason: &str) {
+        self.record_failure(reason);
+    }
+
+    fn record_failure(&mut self, reason: &str) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let failures = self.failures.saturating_add(1);
+        let backoff = Duration::from_secs(1 << self.failures.min(6)).min(MAX_BACKOFF);
+        SegmentMetrics::count(&self.cache.metrics.failed_refreshes);
+        tracing::warn!(
+            route = %self.cache.spec.route,
+            key = %self.key,
+            reason,
+            retry_in = ?backoff,
+            "refresh failed; serving the last good response"
+        );
+        self.cache.refreshing.insert(
+            self.key.clone(),
+            RefreshState::Backoff {
+                until: self.cache.clock.now() + backoff,
+                failures,
+            },
+        );
+    }
+}
+
+impl Drop for RefreshGuard {
+    fn drop(&mut self) {
+        self.record_failure("the refresh was dropped before it finished");
+    }
+}

@@ -1,0 +1,214 @@
+//! The cache's semantics, on a manual clock: no sleeps.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::StatusCode;
+use trellis_cache::{
+    CachePolicy, CachedResponse, Clock, Fill, Lookup, MemoryStore, RevalidationCache, SegmentSpec,
+};
+
+fn response(body: &str) -> CachedResponse {
+    CachedResponse {
+        status: StatusCode::OK,
+        headers: vec![],
+        body: Bytes::copy_from_slice(body.as_bytes()),
+    }
+}
+
+fn cache_with(revalidate: Option<u64>, budget: u64) -> (RevalidationCache, Clock) {
+    let clock = Clock::manual();
+    let store = Arc::new(MemoryStore::new(budget, Duration::from_secs(3600)));
+    let spec = SegmentSpec {
+        route: "/posts".into(),
+        policy: CachePolicy::Cache {
+            revalidate: revalidate.map(Duration::from_secs),
+        },
+        tags: vec!["posts".into()],
+        key_by_query: false,
+    };
+    (RevalidationCache::new(store, clock.clone(), [spec]), clock)
+}
+
+fn cache(revalidate: u64) -> (RevalidationCache, Clock) {
+    cache_with(Some(revalidate), 1 << 20)
+}
+
+fn lead(cache: &RevalidationCache, key: &str, body: &str) {
+    match cache.segment(0).fill(key) {
+        Fill::Lead(guard) => assert!(guard.complete(response(body))),
+        _ => panic!("expected to lead the fill of {key}"),
+    }
+}
+
+#[test]
+fn fresh_then_stale_after_the_period() {
+    let (cache, clock) = cache(2);
+    let segment = cache.segment(0);
+    assert!(matches!(segment.lookup("/posts"), Lookup::Miss));
+    lead(&cache, "/posts", "one");
+    assert!(matches!(segment.lookup("/posts"), Lookup::Fresh(_)));
+    clock.advance(Duration::from_millis(1999));
+    assert!(matches!(segment.lookup("/posts"), Lookup::Fresh(_)));
+    clock.advance(Duration::from_millis(1));
+    match segment.lookup("/posts") {
+        Lookup::Stale(entry) => {
+            assert_eq!(entry.response.body, "one");
+            assert_eq!(segment.ttl(&entry), -1);
+        }
+        other => panic!("expected stale, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn two_hundred_fills_of_a_cold_key_have_one_leader() {
+    let (cache, _) = cache(60);
+    let segment = cache.segment(0).clone();
+    let mut leaders = Vec::new();
+    let mut waiters = Vec::new();
+    for _ in 0..200 {
+        match segment.fill("/posts") {
+            Fill::Lead(guard) => leaders.push(guard),
+            Fill::Wait(waiter) => waiters.push(tokio::spawn(waiter.wait())),
+            Fill::Ready(_) => panic!("nothing was stored yet"),
+        }
+    }
+    assert_eq!(leaders.len(), 1);
+    assert!(leaders.pop().unwrap().complete(response("made once")));
+    for waiter in waiters {
+        assert_eq!(waiter.await.unwrap().unwrap().body, "made once");
+    }
+    // A request that looked up before the store and fills after it is served
+    // the stored entry, not a second regeneration.
+    assert!(matches!(segment.fill("/posts"), Fill::Ready(_)));
+    assert_eq!(
+        segment
+            .metrics()
+            .collapsed
+            .load(std::sync::atomic::Ordering::Relaxed),
+        199
+    );
+}
+
+#[test]
+fn a_stale_key_gets_exactly_one_refresh() {
+    let (cache, clock) = cache(2);
+    let segment = cache.segment(0).clone();
+    lead(&cache, "/posts", "old");
+    clock.advance(Duration::from_secs(3));
+    let guards: Vec<_> = (0..200).filter_map(|_| segment.refresh("/posts")).collect();
+    assert_eq!(guards.len(), 1);
+    guards.into_iter().next().unwrap().complete(response("new"));
+    assert!(
+        segment.refresh("/posts").is_none(),
+        "fresh again: nothing to refresh"
+    );
+    match segment.lookup("/posts") {
+        Lookup::Fresh(entry) => assert_eq!(entry.response.body, "new"),
+        other => panic!("expected fresh, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_failed_refresh_keeps_the_last_good_entry_and_backs_off() {
+    let (cache, clock) = cache(2);
+    let segment = cache.segment(0).clone();
+    lead(&cache, "/posts", "good");
+    clock.advance(Duration::from_secs(3));
+    let guard = segment.refresh("/posts").unwrap();
+    guard.complete(CachedResponse {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        ..response("broken")
+    });
+    match segment.lookup("/posts") {
+        Lookup::Stale(entry) => assert_eq!(entry.response.body, "good"),
+        other => panic!("expected the good entry, stale, got {other:?}"),
+    }
+    assert!(segment.refresh("/posts").is_none(), "backing off");
+    clock.advance(Duration::from_secs(1));
+    let retry = segment
+        .refresh("/posts")
+        .expect("retried after the backoff");
+    drop(retry); // dropped without finishing: a failure, backoff doubles
+    clock.advance(Duration::from_secs(1));
+    assert!(segment.refresh("/posts").is_none());
+    clock.advance(Duration::from_secs(1));
+    assert!(segment.refresh("/posts").is_some());
+}
+
+#[test]
+fn responses_with_cookies_or_server_errors_are_never_stored() {
+    let (cache, _) = cache(2);
+    let segment = cache.segment(0).clone();
+    let Fill::Lead(guard) = segment.fill("/posts") else {
+        panic!("cold key");
+    };
+    let mut with_cookie = response("personal");
+    with_cookie.headers.push((
+        http::header::SET_COOKIE,
+        http::HeaderValue::from_static("a=1"),
+    ));
+    assert!(!guard.complete(with_cookie));
+    assert!(matches!(segment.lookup("/posts"), Lookup::Miss));
+}
+
+#[test]
+fn tag_revalidation_makes_entries_stale_and_path_revalidation_invalid() {
+    let (cache, _) = cache(60);
+    let segment = cache.segment(0).clone();
+    lead(&cache, "/posts", "v1");
+    assert_eq!(segment.expire_all(), 1);
+    assert!(matches!(segment.lookup("/posts"), Lookup::Stale(_)));
+    lead_after_refresh(&cache);
+    assert_eq!(segment.invalidate_path("/posts"), 1);
+    assert!(matches!(segment.lookup("/posts"), Lookup::Invalidated(_)));
+    lead(&cache, "/posts", "v3");
+    assert!(matches!(segment.lookup("/posts"), Lookup::Fresh(_)));
+}
+
+fn lead_after_refresh(cache: &RevalidationCache) {
+    cache
+        .segment(0)
+        .refresh("/posts")
+        .unwrap()
+        .complete(response("v2"));
+}
+
+#[test]
+fn the_timer_finds_requested_entries_past_their_period_and_never_before() {
+    let (cache, clock) = cache(2);
+    let segment = cache.segment(0).clone();
+    lead(&cache, "/posts", "v1");
+    lead(&cache, "/unrequested", "v1");
+    assert!(matches!(segment.lookup("/posts"), Lookup::Fresh(_)));
+    clock.advance(Duration::from_millis(1999));
+    assert!(cache.due().is_empty(), "never before the period is over");
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(
+        cache.due(),
+        vec![(0, "/posts".to_string())],
+        "only the entry someone asked for"
+    );
+}
+
+#[test]
+fn the_byte_budget_holds_when_far_more_is_inserted() {
+    let budget = 64 * 1024;
+    let (cache, _) = cache_with(None, budget);
+    let body = "x".repeat(1024);
+    for i in 0..1000 {
+        lead(&cache, &format!("/posts/{i}"), &body);
+    }
+    assert!(
+        cache.weighted_size() <= budget,
+        "{} > {budget}",
+        cache.weighted_size()
+    );
+    let evictions = cache
+        .segment(0)
+        .metrics()
+        .evictions
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(evictions > 900, "{evictions} evictions");
+}
