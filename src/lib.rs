@@ -17,9 +17,18 @@
 
 pub use trellis_engine::*;
 
-/// Timers for route functions (`sleep`, `timeout`), on the runtime that
-/// runs them.
-pub use actix_rt::time;
+/// Time for route functions: timers on the runtime that runs them
+/// (`sleep`, `timeout`), and the wall clock as JavaScript's `Date.now()`.
+pub mod time {
+    pub use actix_rt::time::*;
+
+    /// Milliseconds since the Unix epoch, as `Date.now()` gives them.
+    pub fn unix_millis() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
 
 /// Everything a route file needs.
 pub mod prelude {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use http::HeaderValue;
-use trellis_config::{Dynamic, SegmentConfig};
+use trellis_config::{Dynamic, RouteKind, SegmentConfig};
 
 /// A year, Next.js's stand-in for "forever" in `Cache-Control`.
 const ONE_YEAR: u64 = 31_536_000;
@@ -26,7 +26,7 @@ impl CachePolicy {
     /// ```
     /// use std::time::Duration;
     /// use trellis_cache::CachePolicy;
-    /// use trellis_config::{Dynamic, SegmentConfig};
+    /// use trellis_config::{Dynamic, RouteKind, SegmentConfig};
     ///
     /// let posts = SegmentConfig { revalidate: Some(2), ..SegmentConfig::default() };
     /// assert_eq!(
@@ -44,6 +44,17 @@ impl CachePolicy {
             }
             (Dynamic::Auto, None) if has_static_params => CachePolicy::Cache { revalidate: None },
             (Dynamic::Auto, None) => CachePolicy::Bypass,
+        }
+    }
+
+    /// How `trellis routes` (like `next build`) describes the route.
+    pub fn kind(&self) -> RouteKind {
+        match self {
+            CachePolicy::Bypass => RouteKind::Dynamic,
+            CachePolicy::Cache { revalidate: None } => RouteKind::Static,
+            CachePolicy::Cache {
+                revalidate: Some(period),
+            } => RouteKind::Revalidated(period.as_secs()),
         }
     }
 

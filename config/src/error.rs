@@ -9,4 +9,6 @@ pub enum ConfigError {
         value: String,
         accepted: &'static str,
     },
+    #[error("{file}: {problem}")]
+    InvalidSegment { file: String, problem: String },
 }

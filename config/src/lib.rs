@@ -14,4 +14,4 @@ mod server;
 
 pub use error::ConfigError;
 pub use segment::{Dynamic, RouteKind, SegmentConfig};
-pub use server::ServerConfig;
+pub use server::{CacheConfig, ServerConfig};

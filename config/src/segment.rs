@@ -59,6 +59,8 @@ pub struct SegmentConfig {
     pub max_duration: Option<Duration>,
     /// `TAGS`: names for on-demand revalidation.
     pub tags: Vec<String>,
+    /// `CACHE_BY_QUERY`: cache one entry per query string, not per path.
+    pub cache_by_query: bool,
 }
 
 impl Default for SegmentConfig {
@@ -69,19 +71,40 @@ impl Default for SegmentConfig {
             dynamic_params: true,
             max_duration: None,
             tags: Vec::new(),
+            cache_by_query: false,
         }
     }
 }
 
 impl SegmentConfig {
-    /// How `trellis routes` (like `next build`) describes the route's GET.
-    pub fn kind(&self) -> RouteKind {
-        match (self.dynamic, self.revalidate) {
-            (Dynamic::ForceDynamic, _) | (_, Some(0)) => RouteKind::Dynamic,
-            (Dynamic::ForceStatic | Dynamic::Error, None) => RouteKind::Static,
-            (_, Some(seconds)) => RouteKind::Revalidated(seconds),
-            (Dynamic::Auto, None) => RouteKind::Dynamic,
+    /// Checks the combination of options; `source` names the route file.
+    pub fn validate(&self, source: &str, has_static_params: bool) -> Result<(), ConfigError> {
+        let problem = |problem: &str| {
+            Err(ConfigError::InvalidSegment {
+                file: source.to_string(),
+                problem: problem.to_string(),
+            })
+        };
+        if self.max_duration == Some(Duration::ZERO) {
+            return problem("`MAX_DURATION` must be at least 1 second");
         }
+        if self.dynamic == Dynamic::ForceDynamic && self.revalidate.is_some_and(|n| n > 0) {
+            return problem("`REVALIDATE` has no effect with `DYNAMIC = Dynamic::ForceDynamic`: remove one of them");
+        }
+        if !self.dynamic_params && !has_static_params {
+            return problem(
+                "`DYNAMIC_PARAMS = false` without `generate_static_params` answers every request with 404",
+            );
+        }
+        if let Some(tag) = self.tags.iter().find(|t| {
+            t.is_empty()
+                || t.len() > 256
+                || t.chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == ',')
+        }) {
+            return problem(&format!("tag {tag:?}: tags are 1 to 256 characters, no spaces, commas or control characters"));
+        }
+        Ok(())
     }
 }
 
@@ -121,19 +144,27 @@ mod tests {
     }
 
     #[test]
-    fn kind_follows_next_js() {
-        let kind = |dynamic, revalidate| {
-            SegmentConfig {
-                dynamic,
-                revalidate,
-                ..SegmentConfig::default()
-            }
-            .kind()
+    fn contradictory_options_are_refused_naming_the_file() {
+        let config = SegmentConfig {
+            dynamic: Dynamic::ForceDynamic,
+            revalidate: Some(5),
+            ..SegmentConfig::default()
         };
-        assert_eq!(kind(Dynamic::Auto, None), RouteKind::Dynamic);
-        assert_eq!(kind(Dynamic::Auto, Some(2)), RouteKind::Revalidated(2));
-        assert_eq!(kind(Dynamic::Auto, Some(0)), RouteKind::Dynamic);
-        assert_eq!(kind(Dynamic::ForceStatic, None), RouteKind::Static);
-        assert_eq!(kind(Dynamic::ForceDynamic, Some(5)), RouteKind::Dynamic);
+        let err = config
+            .validate("app/x/route.rs", false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("app/x/route.rs: `REVALIDATE`"), "{err}");
+        let no_params = SegmentConfig {
+            dynamic_params: false,
+            ..SegmentConfig::default()
+        };
+        assert!(no_params.validate("f", false).is_err());
+        assert!(no_params.validate("f", true).is_ok());
+        let bad_tag = SegmentConfig {
+            tags: vec!["a b".into()],
+            ..SegmentConfig::default()
+        };
+        assert!(bad_tag.validate("f", false).is_err());
     }
 }

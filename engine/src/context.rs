@@ -1,20 +1,35 @@
 //! `Context`: the second argument of a route function, holding the params
-//! the matched path filled in (`context.params` in Next.js).
+//! the matched path filled in (`context.params` in Next.js) and the way to
+//! revalidate cached responses on demand.
 
+use actix::Addr;
 use serde::de::DeserializeOwned;
 use trellis_routes::{ParamValue, Params};
 
 use crate::error::{Error, Result};
+use crate::messages::{RevalidatePath, RevalidateTag};
+use crate::supervisor::Supervisor;
 
 /// What the engine knows about the request beyond the request itself.
-#[derive(Debug, Clone, Default)]
 pub struct Context {
     params: Params,
+    revalidator: Revalidator,
 }
 
+/// Sends on-demand revalidation to the supervisor.
+#[derive(Clone)]
+pub(crate) struct Revalidator(pub Addr<Supervisor>);
+
 impl Context {
-    pub(crate) fn new(params: Params) -> Self {
-        Context { params }
+    pub(crate) fn new(params: Params, revalidator: Revalidator) -> Self {
+        Context {
+            params,
+            revalidator,
+        }
+    }
+
+    pub(crate) fn revalidator(&self) -> &Revalidator {
+        &self.revalidator
     }
 
     /// One param: a string for `[id]`, a list for catch-alls; `None` when the
@@ -44,5 +59,38 @@ impl Context {
         self.params
             .parse()
             .map_err(|e| Error::BadRequest(e.to_string()))
+    }
+
+    /// `revalidatePath(path)`: the next GET of `path` regenerates while it
+    /// waits and gets the new body. Returns the number of entries marked.
+    pub async fn revalidate_path(&self, path: &str) -> usize {
+        let message = RevalidatePath {
+            path: path.to_string(),
+        };
+        self.revalidator
+            .0
+            .send(message)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::error!(path, %error, "the supervisor did not take a path revalidation");
+                0
+            })
+    }
+
+    /// `revalidateTag(tag)`: the next GET of each path tagged `tag` is served
+    /// stale and starts one background regeneration. Returns the number of
+    /// entries marked.
+    pub async fn revalidate_tag(&self, tag: &str) -> usize {
+        let message = RevalidateTag {
+            tag: tag.to_string(),
+        };
+        self.revalidator
+            .0
+            .send(message)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::error!(tag, %error, "the supervisor did not take a tag revalidation");
+                0
+            })
     }
 }

@@ -5,15 +5,21 @@
 //!
 //! - `server`: [`Server`], built from a [`ServerConfig`] and a [`Router`].
 //! - `serve`: a request's way through an HTTP worker to its segment actor.
-//! - `supervisor`: starts each segment's actor on every worker.
+//! - `supervisor`: starts each segment's actor on every worker, fans out
+//!   revalidation, runs the refresh timer.
 //! - `segment`: [`Segment`] (handlers and config) and its actor.
-//! - `messages`: what actors send each other (`Dispatch`).
+//! - `cached`: answering a GET from the revalidation cache.
+//! - `admin`: the engine's own endpoints (metrics, revalidation).
+//! - `messages`: what actors send each other (`Dispatch`, `Regenerate`,
+//!   `RevalidatePath`, `RevalidateTag`, `RegisterWorker`).
 //! - `method`: method semantics, in one place: HEAD from GET, automatic
 //!   OPTIONS, 405 with `Allow`, 501.
 //! - `router`: [`Router`], the builder that generated code calls too.
 //! - `request`, `context`, `response`: what a route function sees and returns.
 //! - `error`: [`Error`], and the one `match` from error to status.
 
+mod admin;
+mod cached;
 mod context;
 mod error;
 mod handler;
@@ -38,5 +44,6 @@ pub use server::{Server, ServerError};
 
 pub use actix_web::dev::ServerHandle;
 pub use actix_web::http::{header, Method, StatusCode};
-pub use trellis_config::{Dynamic, RouteKind, SegmentConfig, ServerConfig};
+pub use trellis_cache::Clock;
+pub use trellis_config::{CacheConfig, Dynamic, RouteKind, SegmentConfig, ServerConfig};
 pub use trellis_routes::{ParamValue, Params};

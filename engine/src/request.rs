@@ -4,6 +4,9 @@
 //! It owns its parts (no `Rc` inside) so that it can travel to a segment
 //! actor in a message; the body has been read, within the limit, before.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use actix_web::cookie::Cookie;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::{Method, Uri};
@@ -19,6 +22,8 @@ pub struct Request {
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
+    /// Set when a `DYNAMIC = Dynamic::Error` route reads request data.
+    dynamic_reads: Option<Arc<AtomicBool>>,
 }
 
 impl Request {
@@ -28,6 +33,18 @@ impl Request {
             uri,
             headers,
             body,
+            dynamic_reads: None,
+        }
+    }
+
+    /// Records, in `flag`, any read of headers, cookies or the query.
+    pub(crate) fn watch_dynamic_reads(&mut self, flag: Arc<AtomicBool>) {
+        self.dynamic_reads = Some(flag);
+    }
+
+    fn note_dynamic_read(&self) {
+        if let Some(flag) = &self.dynamic_reads {
+            flag.store(true, Ordering::Relaxed);
         }
     }
 
@@ -37,6 +54,7 @@ impl Request {
 
     /// The full URL, as `request.url` gives it: `http://host/path?query`.
     pub fn url(&self) -> String {
+        self.note_dynamic_read();
         let host = self
             .headers
             .get(header::HOST)
@@ -48,21 +66,24 @@ impl Request {
 
     /// The request headers, read-only (`headers()` of next/headers).
     pub fn headers(&self) -> &HeaderMap {
+        self.note_dynamic_read();
         &self.headers
     }
 
     /// One header as text; `None` when absent or not visible ASCII.
     pub fn header(&self, name: &str) -> Option<&str> {
+        self.note_dynamic_read();
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The parsed URL (`request.nextUrl`).
     pub fn next_url(&self) -> NextUrl<'_> {
-        NextUrl { uri: &self.uri }
+        NextUrl { request: self }
     }
 
     /// The request's cookies (`request.cookies`).
     pub fn cookies(&self) -> RequestCookies {
+        self.note_dynamic_read();
         RequestCookies::from_headers(&self.headers)
     }
 
@@ -87,18 +108,20 @@ impl Request {
 /// The request URL, parsed (`NextURL`).
 #[derive(Debug, Clone, Copy)]
 pub struct NextUrl<'a> {
-    uri: &'a Uri,
+    request: &'a Request,
 }
 
 impl<'a> NextUrl<'a> {
     /// The path, still percent-encoded as sent.
     pub fn pathname(&self) -> &'a str {
-        self.uri.path()
+        self.request.uri.path()
     }
 
     /// `?` and the query, or `""` when there is none.
     pub fn search(&self) -> String {
-        self.uri
+        self.request.note_dynamic_read();
+        self.request
+            .uri
             .query()
             .map(|q| format!("?{q}"))
             .unwrap_or_default()
@@ -106,7 +129,8 @@ impl<'a> NextUrl<'a> {
 
     /// The query parameters (`nextUrl.searchParams`).
     pub fn search_params(&self) -> SearchParams {
-        SearchParams::parse(self.uri.query().unwrap_or(""))
+        self.request.note_dynamic_read();
+        SearchParams::parse(self.request.uri.query().unwrap_or(""))
     }
 }
 

@@ -170,6 +170,14 @@ impl Response {
         &self.body
     }
 
+    pub(crate) fn from_parts(status: StatusCode, headers: HeaderMap, body: Body) -> Self {
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
     pub(crate) fn into_parts(self) -> (StatusCode, HeaderMap, Body) {
         (self.status, self.headers, self.body)
     }

@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
-use trellis_config::RouteKind;
+use trellis_cache::{Clock, MemoryStore, RevalidationCache, SegmentSpec};
+use trellis_config::{RouteKind, ServerConfig};
 use trellis_routes::{RouteError, RoutePattern, RouteTable};
 
 use crate::segment::{Segment, ServedSegment};
+use crate::server::ServerError;
 
 /// The routes of an app.
 ///
@@ -42,10 +44,12 @@ pub struct RouteSummary {
     pub kind: RouteKind,
 }
 
-/// The built routes: the matcher and the segments, indexed by `SegmentId`.
+/// The built routes: the matcher, the segments indexed by `SegmentId`, and
+/// the cache they share.
 pub(crate) struct AppRoutes {
     pub table: RouteTable,
-    pub segments: Arc<[Arc<ServedSegment>]>,
+    pub segments: Vec<Arc<ServedSegment>>,
+    pub cache: Arc<RevalidationCache>,
 }
 
 impl Router {
@@ -71,10 +75,16 @@ impl Router {
         self
     }
 
-    /// The route table as `trellis routes` prints it, in priority-free
-    /// registration order; fails as building the server would.
-    pub fn summary(&self) -> Result<Vec<RouteSummary>, RouteError> {
+    /// The route table as `trellis routes` prints it, in registration
+    /// order; fails as building the server would.
+    pub fn summary(&self) -> Result<Vec<RouteSummary>, ServerError> {
         let table = self.table()?;
+        for (entry, registration) in table.routes().iter().zip(&self.registrations) {
+            let segment = &registration.segment;
+            segment
+                .config()
+                .validate(&entry.source, segment.has_static_params())?;
+        }
         Ok(table
             .routes()
             .iter()
@@ -88,7 +98,7 @@ impl Router {
                     .to_str()
                     .unwrap_or_default()
                     .to_string(),
-                kind: registration.segment.config().kind(),
+                kind: registration.segment.cache_policy().kind(),
             })
             .collect())
     }
@@ -109,14 +119,42 @@ impl Router {
         RouteTable::build(patterns)
     }
 
-    pub(crate) fn build(self) -> Result<AppRoutes, RouteError> {
+    /// Builds the table, checks each segment's config, and gives every
+    /// segment its view of one shared cache.
+    pub(crate) fn build(
+        self,
+        config: &ServerConfig,
+        clock: Clock,
+    ) -> Result<AppRoutes, ServerError> {
         let table = self.table()?;
-        let segments = table
-            .routes()
-            .iter()
-            .zip(self.registrations)
-            .map(|(entry, r)| Arc::new(ServedSegment::new(&entry.pattern.to_string(), r.segment)))
+        let mut specs = Vec::with_capacity(self.registrations.len());
+        for (entry, registration) in table.routes().iter().zip(&self.registrations) {
+            let segment = &registration.segment;
+            segment
+                .config()
+                .validate(&entry.source, segment.has_static_params())?;
+            specs.push(SegmentSpec {
+                route: entry.pattern.to_string(),
+                policy: segment.cache_policy(),
+                tags: segment.config().tags.clone(),
+                key_by_query: segment.config().cache_by_query,
+            });
+        }
+        let store = Arc::new(MemoryStore::new(
+            config.cache.budget_bytes,
+            config.cache.time_to_idle(),
+        ));
+        let cache = Arc::new(RevalidationCache::new(store, clock, specs));
+        let segments = self
+            .registrations
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| Arc::new(ServedSegment::new(r.segment, cache.segment(i).clone())))
             .collect();
-        Ok(AppRoutes { table, segments })
+        Ok(AppRoutes {
+            table,
+            segments,
+            cache,
+        })
     }
 }

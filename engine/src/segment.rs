@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,13 +12,15 @@ use actix::{Actor, Handler, ResponseFuture, Supervised};
 use actix_web::http::header::HeaderValue;
 use actix_web::http::StatusCode;
 use futures_util::FutureExt;
+use trellis_cache::{CachePolicy, CacheStatus, SegmentCache};
 use trellis_config::{Dynamic, SegmentConfig};
 use trellis_routes::Params;
 
-use crate::context::Context;
+use crate::cached::{self, CACHE_STATUS};
+use crate::context::{Context, Revalidator};
 use crate::error::{Error, Result};
 use crate::handler::{boxed, BoxedHandler};
-use crate::messages::Dispatch;
+use crate::messages::{Dispatch, Regenerate, RevalidatePath, RevalidateTag};
 use crate::method::{self, HttpMethod, MethodOutcome};
 use crate::request::Request;
 use crate::response::Response;
@@ -111,6 +114,12 @@ impl Segment {
         self
     }
 
+    /// `CACHE_BY_QUERY`: cache one entry per query string, not one per path.
+    pub fn cache_by_query(mut self, by_query: bool) -> Self {
+        self.config.cache_by_query = by_query;
+        self
+    }
+
     /// `generate_static_params`: the params known at start-up.
     pub fn static_params(mut self, generate: fn() -> Vec<Params>) -> Self {
         self.static_params = Some(generate);
@@ -129,69 +138,125 @@ impl Segment {
     pub fn allow(&self) -> HeaderValue {
         method::allow_header(|m| self.defines(m))
     }
+
+    pub(crate) fn has_static_params(&self) -> bool {
+        self.static_params.is_some()
+    }
+
+    /// How this segment's GET responses are cached.
+    pub fn cache_policy(&self) -> CachePolicy {
+        CachePolicy::for_segment(&self.config, self.has_static_params())
+    }
 }
 
 /// A segment ready to serve: built once at start-up and shared by its actor
 /// on every worker.
 pub(crate) struct ServedSegment {
-    route: Arc<str>,
     handlers: [Option<BoxedHandler>; 7],
     config: SegmentConfig,
     allow: HeaderValue,
     /// `generate_static_params`, called once at start-up.
     static_params: Option<Vec<Params>>,
+    pub cache: Arc<SegmentCache>,
 }
 
 impl ServedSegment {
-    pub(crate) fn new(route: &str, segment: Segment) -> Self {
+    pub(crate) fn new(segment: Segment, cache: Arc<SegmentCache>) -> Self {
         ServedSegment {
-            route: route.into(),
             allow: segment.allow(),
             static_params: segment.static_params.map(|generate| generate()),
             handlers: segment.handlers,
             config: segment.config,
+            cache,
         }
     }
 
     pub(crate) fn route(&self) -> &str {
-        &self.route
+        self.cache.route()
     }
 
-    /// Answers one request: method semantics, then the route function with
-    /// its errors, panics and `maxDuration` turned into responses.
-    pub(crate) async fn respond(self: Arc<Self>, dispatch: Dispatch) -> Response {
+    pub(crate) fn static_params(&self) -> &[Params] {
+        self.static_params.as_deref().unwrap_or_default()
+    }
+
+    /// True when a GET (or a HEAD answered by GET) of this segment goes
+    /// through the cache.
+    pub(crate) fn caches(&self, method: HttpMethod) -> bool {
+        let served_by_get = method == HttpMethod::Get
+            || (method == HttpMethod::Head && !self.defines(HttpMethod::Head));
+        served_by_get && self.defines(HttpMethod::Get) && self.cache.policy() != CachePolicy::Bypass
+    }
+
+    fn defines(&self, method: HttpMethod) -> bool {
+        self.handlers[method.index()].is_some()
+    }
+
+    /// Answers one request: method semantics, then the cache or the route
+    /// function, with its errors, panics and `maxDuration` turned into
+    /// responses.
+    pub(crate) async fn respond(
+        self: Arc<Self>,
+        dispatch: Dispatch,
+        revalidator: Revalidator,
+    ) -> Response {
         let Dispatch {
             method,
             request,
             params,
+            lookup,
         } = dispatch;
         if !self.config.dynamic_params && !self.lists(&params) {
-            return Error::NotFound.into_response(&self.route);
+            return Error::NotFound.into_response(self.route());
         }
-        let defined = |m: HttpMethod| self.handlers[m.index()].is_some();
-        let handler = match method::resolve(method, defined) {
+        let context = Context::new(params, revalidator);
+        if let Some(lookup) = lookup {
+            return cached::respond(&self, request, context, lookup).await;
+        }
+        let handler = match method::resolve(method, |m| self.defines(m)) {
             MethodOutcome::AutoOptions => return method::auto_options(&self.allow),
             MethodOutcome::NotAllowed => return method::not_allowed(&self.allow),
-            MethodOutcome::Run(m) => self.handlers[m.index()]
-                .clone()
-                .expect("resolve runs only defined methods: this is a bug in Trellis"),
+            MethodOutcome::Run(m) => self.handler(m),
         };
-        self.run(handler, request, Context::new(params)).await
+        let mut response = self.run(handler, request, context).await;
+        if matches!(method, HttpMethod::Get | HttpMethod::Head) {
+            let status = CacheStatus::Bypass.header_value();
+            response.headers_mut().insert(CACHE_STATUS, status);
+        }
+        response
+    }
+
+    fn handler(&self, method: HttpMethod) -> BoxedHandler {
+        self.handlers[method.index()]
+            .clone()
+            .expect("only defined methods are run: this is a bug in Trellis")
     }
 
     fn lists(&self, params: &Params) -> bool {
-        self.static_params
-            .as_ref()
-            .is_some_and(|listed| listed.iter().any(|p| p == params))
+        self.static_params().iter().any(|p| p == params)
     }
 
-    async fn run(&self, handler: BoxedHandler, request: Request, context: Context) -> Response {
+    /// Runs the GET function, for the cache.
+    pub(crate) async fn run_get(&self, request: Request, context: Context) -> Response {
+        self.run(self.handler(HttpMethod::Get), request, context)
+            .await
+    }
+
+    async fn run(&self, handler: BoxedHandler, mut request: Request, context: Context) -> Response {
+        let dynamic_reads = (self.config.dynamic == Dynamic::Error).then(|| {
+            let flag = Arc::new(AtomicBool::new(false));
+            request.watch_dynamic_reads(flag.clone());
+            flag
+        });
         let call = AssertUnwindSafe(async move { handler(request, context).await }).catch_unwind();
         let outcome = match self.config.max_duration {
             Some(limit) => match actix_rt::time::timeout(limit, call).await {
                 Ok(outcome) => outcome,
                 Err(_) => {
-                    tracing::warn!(route = %self.route, ?limit, "route function ran past maxDuration");
+                    tracing::warn!(
+                        route = self.route(),
+                        ?limit,
+                        "route function ran past maxDuration"
+                    );
                     return Response::json_error(
                         StatusCode::GATEWAY_TIMEOUT,
                         "route ran past maxDuration",
@@ -200,11 +265,25 @@ impl ServedSegment {
             },
             None => call.await,
         };
+        if dynamic_reads.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+            tracing::error!(
+                route = self.route(),
+                "route with DYNAMIC = Error read request data"
+            );
+            return Response::json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "route read request data (headers, cookies or the query) but DYNAMIC = Error makes it static",
+            );
+        }
         match outcome {
             Ok(Ok(response)) => response,
-            Ok(Err(error)) => error.into_response(&self.route),
+            Ok(Err(error)) => error.into_response(self.route()),
             Err(panic) => {
-                tracing::error!(route = %self.route, panic = panic_message(&*panic), "route function panicked");
+                tracing::error!(
+                    route = self.route(),
+                    panic = panic_message(&*panic),
+                    "route function panicked"
+                );
                 Response::empty(StatusCode::INTERNAL_SERVER_ERROR)
             }
         }
@@ -221,14 +300,18 @@ fn panic_message(panic: &(dyn Any + Send)) -> &str {
 
 /// Serves one segment on one HTTP worker thread. One instance per worker
 /// keeps the hop from the worker to the actor on the same thread, the
-/// cheapest message send actix has.
+/// cheapest message send actix has; the cache they share is the segment's.
 pub(crate) struct SegmentActor {
     segment: Arc<ServedSegment>,
+    revalidator: Revalidator,
 }
 
 impl SegmentActor {
-    pub(crate) fn new(segment: Arc<ServedSegment>) -> Self {
-        SegmentActor { segment }
+    pub(crate) fn new(segment: Arc<ServedSegment>, revalidator: Revalidator) -> Self {
+        SegmentActor {
+            segment,
+            revalidator,
+        }
     }
 }
 
@@ -238,7 +321,10 @@ impl Actor for SegmentActor {
 
 impl Supervised for SegmentActor {
     fn restarting(&mut self, _: &mut actix::Context<Self>) {
-        tracing::warn!(route = %self.segment.route, "segment actor stopped; restarting it");
+        tracing::warn!(
+            route = self.segment.route(),
+            "segment actor stopped; restarting it"
+        );
     }
 }
 
@@ -248,6 +334,42 @@ impl Handler<Dispatch> for SegmentActor {
     /// Each request runs as its own task on this worker, so a slow route
     /// function never holds up the requests queued behind it.
     fn handle(&mut self, dispatch: Dispatch, _: &mut actix::Context<Self>) -> Self::Result {
-        Box::pin(self.segment.clone().respond(dispatch))
+        Box::pin(
+            self.segment
+                .clone()
+                .respond(dispatch, self.revalidator.clone()),
+        )
+    }
+}
+
+impl Handler<Regenerate> for SegmentActor {
+    type Result = ();
+
+    /// The timer's refreshes and start-up prerendering run here, on a worker,
+    /// because route functions' futures stay on the thread that starts them.
+    fn handle(&mut self, regenerate: Regenerate, _: &mut actix::Context<Self>) {
+        actix_rt::spawn(cached::regenerate(
+            self.segment.clone(),
+            self.revalidator.clone(),
+            regenerate,
+        ));
+    }
+}
+
+impl Handler<RevalidatePath> for SegmentActor {
+    type Result = usize;
+
+    /// Invalidation changes only the shared cache; one actor does it for all.
+    fn handle(&mut self, message: RevalidatePath, _: &mut actix::Context<Self>) -> usize {
+        self.segment.cache.invalidate_path(&message.path)
+    }
+}
+
+impl Handler<RevalidateTag> for SegmentActor {
+    type Result = usize;
+
+    /// The supervisor sends this only to segments carrying the tag.
+    fn handle(&mut self, _: RevalidateTag, _: &mut actix::Context<Self>) -> usize {
+        self.segment.cache.expire_all()
     }
 }

@@ -4,24 +4,30 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix::Recipient;
+use actix::{Addr, Recipient};
 use actix_web::body::BoxBody;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{StatusCode, Uri};
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
+use trellis_cache::Lookup;
 
-use crate::messages::Dispatch;
+use crate::admin::EngineEndpoints;
+use crate::cached;
+use crate::messages::{CacheLookup, Dispatch};
 use crate::method::{self, HttpMethod};
 use crate::request::Request;
 use crate::response::{Body, Response};
 use crate::router::AppRoutes;
+use crate::supervisor::Supervisor;
 
 /// What each HTTP worker holds: the shared routes, and the recipients of its
 /// own segment actors (indexed by `SegmentId`).
 pub(crate) struct WorkerState {
     pub routes: Arc<AppRoutes>,
     pub segments: Vec<Recipient<Dispatch>>,
+    pub supervisor: Addr<Supervisor>,
+    pub endpoints: Arc<EngineEndpoints>,
     pub body_limit: usize,
 }
 
@@ -56,6 +62,13 @@ async fn answer<'w>(
     if let Some(location) = canonical_location(req.uri()) {
         return ("-", permanent_redirect(&location));
     }
+    if let Some(response) = worker
+        .endpoints
+        .answer(req, &worker.routes, &worker.supervisor)
+        .await
+    {
+        return ("-", response);
+    }
     let matched = match worker.routes.table.match_path(req.path()) {
         Ok(Some(matched)) => matched,
         Ok(None) => {
@@ -71,7 +84,23 @@ async fn answer<'w>(
             )
         }
     };
-    let route = worker.routes.segments[matched.segment.index()].route();
+    let segment = &worker.routes.segments[matched.segment.index()];
+    let route = segment.route();
+    // A fresh hit is answered here, with no hop to the actor: it must cost
+    // no more than the cheapest handler.
+    let lookup = if segment.caches(method) {
+        let key = segment.cache.key(req.path(), req.uri().query());
+        let found = segment.cache.lookup(&key);
+        if let Lookup::Fresh(entry) = &found {
+            return (route, cached::hit(entry));
+        }
+        Some(CacheLookup {
+            key: key.into_owned(),
+            found,
+        })
+    } else {
+        None
+    };
     let body = match read_body(req, payload, worker.body_limit).await {
         Ok(body) => body,
         Err(response) => return (route, response),
@@ -86,6 +115,7 @@ async fn answer<'w>(
         method,
         request,
         params: matched.params,
+        lookup,
     };
     let response = match worker.segments[matched.segment.index()]
         .send(dispatch)

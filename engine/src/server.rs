@@ -5,11 +5,14 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use actix::Actor;
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpServer};
-use trellis_config::ServerConfig;
+use trellis_cache::Clock;
+use trellis_config::{ConfigError, ServerConfig};
 use trellis_routes::RouteError;
 
+use crate::admin::EngineEndpoints;
 use crate::router::Router;
 use crate::serve::{serve, WorkerState};
 use crate::supervisor::Supervisor;
@@ -19,6 +22,8 @@ use crate::supervisor::Supervisor;
 pub enum ServerError {
     #[error("the route table cannot be built: {0}")]
     Routes(#[from] RouteError),
+    #[error("invalid segment config: {0}")]
+    Config(#[from] ConfigError),
     #[error("cannot listen on {address}: {error}")]
     Bind { address: String, error: io::Error },
 }
@@ -45,13 +50,26 @@ impl Server {
     /// Builds the routes and binds the listener (port 0 picks a free one).
     /// Must be called inside an actix system, which runs the actors.
     pub fn build(config: ServerConfig, router: Router) -> Result<Server, ServerError> {
-        let routes = Arc::new(router.build()?);
-        let supervisor = Supervisor::new(routes.segments.clone());
+        Server::build_with_clock(config, router, Clock::System)
+    }
+
+    /// Like [`build`](Self::build), with the clock the cache reads: a
+    /// [`Clock::manual`] lets tests move past `revalidate` without sleeping.
+    pub fn build_with_clock(
+        config: ServerConfig,
+        router: Router,
+        clock: Clock,
+    ) -> Result<Server, ServerError> {
+        let routes = Arc::new(router.build(&config, clock)?);
+        let supervisor = Supervisor::new(routes.clone(), config.cache.tick()).start();
+        let endpoints = Arc::new(EngineEndpoints::new(&config));
         let body_limit = config.body_limit;
         let mut http = HttpServer::new(move || {
             let worker = WorkerState {
+                segments: Supervisor::start_worker(&supervisor, &routes),
                 routes: routes.clone(),
-                segments: supervisor.start_worker(),
+                supervisor: supervisor.clone(),
+                endpoints: endpoints.clone(),
                 body_limit,
             };
             App::new()

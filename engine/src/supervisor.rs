@@ -1,51 +1,218 @@
-//! The supervisor: starts every segment's actor on each HTTP worker and
-//! restarts one that stops.
+//! The supervisor: starts every segment's actor on each HTTP worker (and has
+//! actix restart one that stops), fans on-demand revalidation out to the
+//! segments concerned, prerenders `generate_static_params` at start-up, and
+//! on a timer has the segments refresh requested entries whose period is
+//! over, so popular responses are renewed without a request waiting.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use actix::{Addr, Recipient};
+use actix::{Actor, Addr, AsyncContext, Handler, Recipient, ResponseFuture};
+use trellis_cache::{CachePolicy, Fill};
 
-use crate::messages::Dispatch;
+use crate::context::Revalidator;
+use crate::messages::{
+    Completion, Dispatch, Regenerate, RegisterWorker, RevalidatePath, RevalidateTag,
+};
+use crate::router::AppRoutes;
 use crate::segment::{SegmentActor, ServedSegment};
 
-/// Starts segment actors. Cloned into every worker's app factory.
-#[derive(Clone)]
+/// Owns the view of every worker's segment actors.
 pub(crate) struct Supervisor {
-    segments: Arc<[Arc<ServedSegment>]>,
+    routes: Arc<AppRoutes>,
+    /// Per worker, its actors indexed by `SegmentId`.
+    workers: Vec<Vec<Addr<SegmentActor>>>,
+    /// Round-robin position, so background work spreads over the workers.
+    next_worker: usize,
+    tick: Option<Duration>,
 }
 
 impl Supervisor {
-    pub(crate) fn new(segments: Arc<[Arc<ServedSegment>]>) -> Self {
-        Supervisor { segments }
+    pub(crate) fn new(routes: Arc<AppRoutes>, tick: Option<Duration>) -> Self {
+        Supervisor {
+            routes,
+            workers: Vec::new(),
+            next_worker: 0,
+            tick,
+        }
     }
 
-    /// Starts one actor per segment on the calling worker's thread, under
-    /// actix's supervision: an actor that stops is restarted in place and
-    /// keeps its address, so the worker's recipients stay valid. Returns the
-    /// recipients indexed by `SegmentId`.
-    pub(crate) fn start_worker(&self) -> Vec<Recipient<Dispatch>> {
-        self.segments
+    /// Called in each worker's app factory: starts one actor per segment on
+    /// that worker's thread, under actix's supervision (an actor that stops
+    /// is restarted in place and keeps its address), and registers them.
+    /// Returns the recipients the worker dispatches to, by `SegmentId`.
+    pub(crate) fn start_worker(
+        supervisor: &Addr<Supervisor>,
+        routes: &AppRoutes,
+    ) -> Vec<Recipient<Dispatch>> {
+        let revalidator = Revalidator(supervisor.clone());
+        let actors: Vec<_> = routes
+            .segments
             .iter()
-            .map(|segment| start_segment(segment.clone()).recipient())
-            .collect()
+            .map(|segment| start_segment(segment.clone(), revalidator.clone()))
+            .collect();
+        let recipients = actors
+            .iter()
+            .map(|actor| actor.clone().recipient())
+            .collect();
+        supervisor.do_send(RegisterWorker { actors });
+        recipients
+    }
+
+    /// An actor of `segment`, on the next worker in turn.
+    fn actor_for(&mut self, segment: usize) -> Option<Addr<SegmentActor>> {
+        if self.workers.is_empty() {
+            return None;
+        }
+        self.next_worker = (self.next_worker + 1) % self.workers.len();
+        self.workers[self.next_worker].get(segment).cloned()
+    }
+
+    /// One timer tick: refresh what is due, each key once.
+    fn refresh_due(&mut self) {
+        for (segment, key) in self.routes.cache.due() {
+            let Some(guard) = self.routes.cache.segment(segment).refresh(&key) else {
+                continue;
+            };
+            let path = key.split('?').next().unwrap_or(&key);
+            let params = match self.routes.table.match_path(path) {
+                Ok(Some(matched)) if matched.segment.index() == segment => matched.params,
+                _ => {
+                    guard.fail("the key no longer matches its route");
+                    continue;
+                }
+            };
+            if let Some(actor) = self.actor_for(segment) {
+                actor.do_send(Regenerate {
+                    key,
+                    params,
+                    completion: Completion::Refresh(guard),
+                });
+            }
+        }
+    }
+
+    /// Makes the entries `generate_static_params` lists, as `next build`
+    /// prerenders them.
+    fn prerender(&mut self) {
+        let routes = self.routes.clone();
+        for (index, segment) in routes.segments.iter().enumerate() {
+            if segment.cache.policy() == CachePolicy::Bypass {
+                continue;
+            }
+            let pattern = &routes.table.routes()[index].pattern;
+            for params in segment.static_params() {
+                let Some(path) = pattern.path_for(params) else {
+                    tracing::warn!(
+                        route = segment.route(),
+                        ?params,
+                        "static params do not fill the pattern"
+                    );
+                    continue;
+                };
+                let (Fill::Lead(guard), Some(actor)) =
+                    (segment.cache.fill(&path), self.actor_for(index))
+                else {
+                    continue;
+                };
+                actor.do_send(Regenerate {
+                    key: path,
+                    params: params.clone(),
+                    completion: Completion::Fill(guard),
+                });
+            }
+        }
     }
 }
 
-fn start_segment(segment: Arc<ServedSegment>) -> Addr<SegmentActor> {
-    let actor = SegmentActor::new(segment);
+fn start_segment(segment: Arc<ServedSegment>, revalidator: Revalidator) -> Addr<SegmentActor> {
+    let actor = SegmentActor::new(segment, revalidator);
     actix::Supervisor::start(move |_| actor)
+}
+
+impl Actor for Supervisor {
+    type Context = actix::Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        if let Some(tick) = self.tick {
+            ctx.run_interval(tick, |supervisor, _| supervisor.refresh_due());
+        }
+    }
+}
+
+impl Handler<RegisterWorker> for Supervisor {
+    type Result = ();
+
+    /// The first worker's actors can prerender: nothing was cached before.
+    fn handle(&mut self, message: RegisterWorker, _: &mut Self::Context) {
+        self.workers.push(message.actors);
+        if self.workers.len() == 1 {
+            self.prerender();
+        }
+    }
+}
+
+impl Handler<RevalidatePath> for Supervisor {
+    type Result = ResponseFuture<usize>;
+
+    /// Only the segment whose route matches the path holds its entries.
+    fn handle(&mut self, message: RevalidatePath, _: &mut Self::Context) -> Self::Result {
+        let path = message.path.split('?').next().unwrap_or_default();
+        let actor = match self.routes.table.match_path(path) {
+            Ok(Some(matched)) => self.actor_for(matched.segment.index()),
+            _ => None,
+        };
+        Box::pin(async move {
+            match actor {
+                Some(actor) => actor.send(message).await.unwrap_or(0),
+                None => 0,
+            }
+        })
+    }
+}
+
+impl Handler<RevalidateTag> for Supervisor {
+    type Result = ResponseFuture<usize>;
+
+    /// Every segment carrying the tag marks its entries stale.
+    fn handle(&mut self, message: RevalidateTag, _: &mut Self::Context) -> Self::Result {
+        let tagged: Vec<usize> = (0..self.routes.segments.len())
+            .filter(|&i| self.routes.cache.segment(i).tags().contains(&message.tag))
+            .collect();
+        let sends: Vec<_> = tagged
+            .into_iter()
+            .filter_map(|i| self.actor_for(i))
+            .map(|actor| {
+                actor.send(RevalidateTag {
+                    tag: message.tag.clone(),
+                })
+            })
+            .collect();
+        Box::pin(async move {
+            futures_util::future::join_all(sends)
+                .await
+                .into_iter()
+                .map(|marked| marked.unwrap_or(0))
+                .sum()
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cached::CACHE_STATUS;
     use crate::method::HttpMethod;
     use crate::request::Request;
     use crate::response::Response;
+    use crate::router::Router;
     use crate::segment::Segment;
-    use actix::{Handler, Message};
+    use actix::{ActorContext, Message};
     use actix_web::http::header::HeaderMap;
     use actix_web::http::{Method, Uri};
+    use bytes::Bytes;
+    use trellis_cache::Clock;
+    use trellis_config::ServerConfig;
 
     /// Makes a segment actor stop, as a fault would.
     struct Crash;
@@ -58,7 +225,7 @@ mod tests {
         type Result = ();
 
         fn handle(&mut self, _: Crash, ctx: &mut actix::Context<Self>) {
-            actix::ActorContext::stop(ctx);
+            ctx.stop();
         }
     }
 
@@ -69,21 +236,32 @@ mod tests {
                 Method::GET,
                 Uri::from_static("/"),
                 HeaderMap::new(),
-                Default::default(),
+                Bytes::new(),
             ),
             params: Default::default(),
+            lookup: None,
         }
     }
 
     #[actix_rt::test]
     async fn a_stopped_segment_actor_is_restarted_and_serves_the_next_request() {
         let segment = Segment::new().get(|_, _| async { Ok(Response::text("alive")) });
-        let addr = start_segment(Arc::new(ServedSegment::new("/", segment)));
-        addr.send(Crash).await.unwrap();
-        let response = addr
+        let routes = Router::new()
+            .route("/", segment)
+            .build(&ServerConfig::default(), Clock::System)
+            .unwrap();
+        let served = routes.segments[0].clone();
+        let supervisor = Supervisor::new(Arc::new(routes), None).start();
+        let actor = start_segment(served, Revalidator(supervisor));
+        actor.send(Crash).await.unwrap();
+        let response = actor
             .send(dispatch())
             .await
-            .expect("restarted actor answers");
+            .expect("the restarted actor answers");
         assert_eq!(response.body(), &crate::Body::Text("alive".into()));
+        assert_eq!(
+            response.headers().get(CACHE_STATUS).unwrap(),
+            "trellis; fwd=bypass"
+        );
     }
 }

@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use quote::ToTokens;
 use syn::{FnArg, Item, ReturnType, Signature, Type, Visibility};
 
 use crate::error::DiscoverError;
@@ -14,14 +15,19 @@ pub const METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "PO
 
 /// The segment config items a route file may define, as Next.js names them
 /// (`export const revalidate` becomes `pub const REVALIDATE`).
-pub const CONFIG_ITEMS: [&str; 6] = [
+pub const CONFIG_ITEMS: [&str; 7] = [
     "REVALIDATE",
     "DYNAMIC",
     "DYNAMIC_PARAMS",
     "MAX_DURATION",
     "TAGS",
+    "CACHE_BY_QUERY",
     "generate_static_params",
 ];
+
+/// Calls that read request data: with `DYNAMIC = Dynamic::Error` a GET that
+/// makes one fails the build, as `next build` fails such a route.
+const DYNAMIC_DATA_CALLS: [&str; 5] = ["headers", "header", "cookies", "search_params", "url"];
 
 /// Which of `(req: Request, ctx: Context)` a method function takes; like
 /// Next.js, both are optional.
@@ -175,6 +181,7 @@ fn read_route_file(
             }
         }
     }
+    check_static_get(&parsed, &display)?;
     Ok(DiscoveredRoute {
         file: file.to_path_buf(),
         display,
@@ -182,6 +189,37 @@ fn read_route_file(
         methods,
         config,
     })
+}
+
+/// With `DYNAMIC = Dynamic::Error`, a GET that reads request data is a
+/// build error where it can be seen in the source; the engine catches the
+/// rest at run time with a 500.
+fn check_static_get(file: &syn::File, display: &str) -> Result<(), DiscoverError> {
+    let static_only = file.items.iter().any(|item| {
+        matches!(item, Item::Const(c) if c.ident == "DYNAMIC"
+            && c.expr.to_token_stream().to_string().replace(' ', "").ends_with("Dynamic::Error"))
+    });
+    let get = file.items.iter().find_map(|item| match item {
+        Item::Fn(f) if f.sig.ident == "GET" => Some(f),
+        _ => None,
+    });
+    let (true, Some(get)) = (static_only, get) else {
+        return Ok(());
+    };
+    let body = get.block.to_token_stream().to_string();
+    for call in DYNAMIC_DATA_CALLS {
+        if body.contains(&format!(". {call} (")) {
+            return Err(DiscoverError::Item {
+                path: display.to_string(),
+                item: "GET".to_string(),
+                problem: format!(
+                    "reads request data (`.{call}()`) but `DYNAMIC = Dynamic::Error` makes the route static; \
+                     remove the read or choose another `DYNAMIC`"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn method_signature(method: &str) -> String {
@@ -317,6 +355,18 @@ mod tests {
             let err = discover(&app.0).unwrap_err().to_string();
             assert!(err.starts_with("app/x/route.rs: `GET`:"), "{body}: {err}");
         }
+    }
+
+    #[test]
+    fn a_static_only_get_that_reads_cookies_fails_the_build() {
+        let app = TempApp::new("static");
+        app.file(
+            "x/route.rs",
+            "pub const DYNAMIC: Dynamic = Dynamic::Error;\n\
+             pub async fn GET(req: Request) -> Result<Response> { let c = req.cookies(); todo!() }",
+        );
+        let err = discover(&app.0).unwrap_err().to_string();
+        assert!(err.contains("`.cookies()`"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::PatternError;
+use crate::params::Params;
+use crate::percent;
 
 /// One URL segment of a route pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -113,6 +115,44 @@ impl RoutePattern {
     /// The URL segments, route groups removed.
     pub fn segments(&self) -> &[PatternSegment] {
         &self.segments
+    }
+
+    /// The path this pattern gives for `params` (what `generate_static_params`
+    /// lists), values percent-encoded; `None` if a required param is missing.
+    ///
+    /// ```
+    /// use trellis_routes::{Params, RoutePattern};
+    ///
+    /// let pattern = RoutePattern::parse("/catalog/[slug]").unwrap();
+    /// let path = pattern.path_for(&Params::from_pairs([("slug", "a b")]));
+    /// assert_eq!(path.as_deref(), Some("/catalog/a%20b"));
+    /// ```
+    pub fn path_for(&self, params: &Params) -> Option<String> {
+        let mut path = String::new();
+        for segment in &self.segments {
+            let values = match segment {
+                PatternSegment::Static(s) => {
+                    path.push('/');
+                    path.push_str(&percent::encode(s));
+                    continue;
+                }
+                PatternSegment::OptionalCatchAll(name) => match params.get(name) {
+                    Some(value) => value.as_slice(),
+                    None => continue,
+                },
+                PatternSegment::Dynamic(name) | PatternSegment::CatchAll(name) => {
+                    params.get(name)?.as_slice()
+                }
+            };
+            for value in values {
+                path.push('/');
+                path.push_str(&percent::encode(value));
+            }
+        }
+        if path.is_empty() {
+            path.push('/');
+        }
+        Some(path)
     }
 
     /// True when every segment is static: the route answers one path only.

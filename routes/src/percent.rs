@@ -40,6 +40,24 @@ pub fn decode(segment: &str) -> Result<Cow<'_, str>, BadEncoding> {
         .map_err(|_| BadEncoding)
 }
 
+/// Encodes one segment's value: everything but unreserved characters
+/// (RFC 3986) is escaped, so a `/` in a value stays inside its segment.
+pub fn encode(value: &str) -> Cow<'_, str> {
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    if value.bytes().all(unreserved) {
+        return Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() * 3);
+    for b in value.bytes() {
+        if unreserved(b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn decode_bytes(input: &str) -> Result<Vec<u8>, BadEncoding> {
     let mut out = Vec::with_capacity(input.len());
     let mut bytes = input.bytes();
@@ -80,5 +98,12 @@ mod tests {
             assert_eq!(validate(bad), Err(BadEncoding), "{bad}");
         }
         assert_eq!(decode("%C3%A9").unwrap(), "é");
+    }
+
+    #[test]
+    fn encode_round_trips_through_decode() {
+        for value in ["plain", "a b", "a/b", "é%?#"] {
+            assert_eq!(decode(&encode(value)).unwrap(), value);
+        }
     }
 }

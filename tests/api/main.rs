@@ -3,6 +3,7 @@
 
 mod test_app;
 
+mod cache;
 mod concurrency;
 mod errors;
 mod methods;

@@ -1,11 +1,13 @@
 //! `spawn_app()`: the demo app (or any router) on 127.0.0.1:0, with a client
 //! that does not follow redirects, so tests see 3xx as sent.
 
+use std::future::Future;
 use std::sync::Once;
+use std::time::Duration;
 
 use reqwest::{Method, Response};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use trellis::{Router, Server, ServerConfig, ServerHandle};
+use trellis::{Clock, Router, Server, ServerConfig, ServerHandle};
 
 pub struct TestApp {
     pub address: String,
@@ -20,13 +22,24 @@ pub fn spawn_app() -> TestApp {
 
 /// Serves `router` on one worker, so every request meets the same actors.
 pub fn spawn_router(router: Router) -> TestApp {
-    init_tracing();
-    let config = ServerConfig {
+    spawn_with(router, test_config(), Clock::System)
+}
+
+/// One worker, a free port, and no refresh timer unless a test turns it on:
+/// cache tests move a manual clock and expect nothing to move on its own.
+pub fn test_config() -> ServerConfig {
+    let mut config = ServerConfig {
         port: 0,
         workers: 1,
         ..ServerConfig::default()
     };
-    let server = Server::build(config, router).expect("the test server builds");
+    config.cache.tick_ms = 0;
+    config
+}
+
+pub fn spawn_with(router: Router, config: ServerConfig, clock: Clock) -> TestApp {
+    init_tracing();
+    let server = Server::build_with_clock(config, router, clock).expect("the test server builds");
     let address = format!("http://{}", server.local_addr());
     let handle = server.handle();
     actix_rt::spawn(server.run_until_stopped());
@@ -89,6 +102,23 @@ impl Drop for TestApp {
         // The stop command is sent now; awaiting its completion is not needed.
         drop(self.handle.stop(false));
     }
+}
+
+/// Waits until `check` returns `Some`, trying every few milliseconds: for
+/// work the server does in the background. Panics after 10 s, which only a
+/// hung server takes; nothing here asserts how fast anything is.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    for _ in 0..1000 {
+        if let Some(value) = check().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("gave up waiting for {what}");
 }
 
 /// The body of a JSON response.

@@ -1,6 +1,7 @@
 //! `Dispatch`: an HTTP worker hands a matched request to its segment actor.
 
 use actix::Message;
+use trellis_cache::Lookup;
 use trellis_routes::Params;
 
 use crate::method::HttpMethod;
@@ -14,6 +15,16 @@ pub(crate) struct Dispatch {
     pub method: HttpMethod,
     pub request: Request,
     pub params: Params,
+    /// For a cacheable GET: what the worker's cache lookup found (anything
+    /// but a fresh hit, which the worker answers itself).
+    pub lookup: Option<CacheLookup>,
+}
+
+/// A cache lookup made by the worker, carried to the actor so that the
+/// lookup (and its hit counting) happens once.
+pub(crate) struct CacheLookup {
+    pub key: String,
+    pub found: Lookup,
 }
 
 impl Message for Dispatch {

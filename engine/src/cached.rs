@@ -1,0 +1,160 @@
+//! The cache's side of answering a GET: fresh hits, stale hits that start
+//! one refresh, misses regenerated once for every request waiting, and the
+//! background regeneration the timer and prerendering ask for.
+
+use std::sync::Arc;
+
+use actix_web::http::header::{self, HeaderMap, HeaderName};
+use actix_web::http::{Method, Uri};
+use bytes::Bytes;
+use trellis_cache::{CacheEntry, CachePolicy, CacheStatus, CachedResponse, Fill, Lookup};
+
+use crate::context::{Context, Revalidator};
+use crate::messages::{CacheLookup, Completion, Regenerate};
+use crate::request::Request;
+use crate::response::{Body, Response};
+use crate::segment::ServedSegment;
+
+/// RFC 9211's header: what the cache did for this response.
+pub(crate) const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
+
+/// A fresh hit. The worker answers these itself, without a hop to the actor.
+pub(crate) fn hit(entry: &CacheEntry) -> Response {
+    from_cached(&entry.response, CacheStatus::Hit)
+}
+
+/// Answers a cacheable GET whose lookup was not a fresh hit.
+pub(crate) async fn respond(
+    segment: &Arc<ServedSegment>,
+    request: Request,
+    context: Context,
+    lookup: CacheLookup,
+) -> Response {
+    let CacheLookup { key, found } = lookup;
+    match found {
+        Lookup::Fresh(entry) => hit(&entry),
+        Lookup::Stale(entry) => {
+            if let Some(guard) = segment.cache.refresh(&key) {
+                let refresh = Regenerate {
+                    key,
+                    params: context.all_params().clone(),
+                    completion: Completion::Refresh(guard),
+                };
+                actix_rt::spawn(regenerate(
+                    segment.clone(),
+                    context.revalidator().clone(),
+                    refresh,
+                ));
+            }
+            let ttl = segment.cache.ttl(&entry);
+            from_cached(&entry.response, CacheStatus::Stale { ttl })
+        }
+        Lookup::Miss => fill(segment, request, context, &key, None).await,
+        Lookup::Invalidated(previous) => {
+            fill(segment, request, context, &key, Some(previous)).await
+        }
+    }
+}
+
+/// Regenerates `key` for this request, or waits for the request already
+/// doing it. After `revalidate_path` the previous entry is the fallback if
+/// regeneration fails (stale-if-error).
+async fn fill(
+    segment: &Arc<ServedSegment>,
+    request: Request,
+    context: Context,
+    key: &str,
+    previous: Option<Arc<CacheEntry>>,
+) -> Response {
+    let guard = loop {
+        match segment.cache.fill(key) {
+            Fill::Ready(entry) => return hit(&entry),
+            Fill::Wait(waiter) => match waiter.wait().await {
+                Some(response) => return from_cached(&response, CacheStatus::Collapsed),
+                // The leader gave up without a response: lead in its place.
+                None => continue,
+            },
+            Fill::Lead(guard) => break guard,
+        }
+    };
+    let response = segment.run_get(request, context).await;
+    let made = to_cached(response, segment.cache.policy());
+    let revalidated = previous.is_some();
+    if let Some(previous) = previous.filter(|_| !made.is_storable()) {
+        tracing::warn!(route = segment.route(), key, status = %made.status, "regeneration failed; serving the last good response");
+        let ttl = segment.cache.ttl(&previous);
+        return from_cached(&previous.response, CacheStatus::StaleOnError { ttl });
+    }
+    let stored = guard.complete(made.clone());
+    let status = if revalidated {
+        CacheStatus::Revalidated { stored }
+    } else {
+        CacheStatus::Miss { stored }
+    };
+    from_cached(&made, status)
+}
+
+/// Runs the GET function for `key` with no client request behind it (as
+/// Next.js regenerates), and hands the response to the completion.
+pub(crate) async fn regenerate(
+    segment: Arc<ServedSegment>,
+    revalidator: Revalidator,
+    regenerate: Regenerate,
+) {
+    let Regenerate {
+        key,
+        params,
+        completion,
+    } = regenerate;
+    let made = match key.parse::<Uri>() {
+        Ok(uri) => {
+            let request = Request::new(Method::GET, uri, HeaderMap::new(), Bytes::new());
+            let response = segment
+                .run_get(request, Context::new(params, revalidator))
+                .await;
+            to_cached(response, segment.cache.policy())
+        }
+        Err(error) => {
+            tracing::error!(route = segment.route(), key, %error, "cannot regenerate a key that is not a URI");
+            return;
+        }
+    };
+    match completion {
+        Completion::Refresh(guard) => guard.complete(made),
+        Completion::Fill(guard) => {
+            guard.complete(made);
+        }
+    }
+}
+
+/// The response as the cache stores it, with the `Cache-Control` Next.js
+/// sends for the segment's config unless the handler chose its own.
+fn to_cached(response: Response, policy: CachePolicy) -> CachedResponse {
+    let (status, headers, body) = response.into_parts();
+    let mut cached = CachedResponse {
+        status,
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect(),
+        body: match body {
+            Body::Empty => Bytes::new(),
+            Body::Text(bytes) | Body::Bytes(bytes) => bytes,
+        },
+    };
+    if cached.is_storable() && !headers.contains_key(header::CACHE_CONTROL) {
+        if let Some(cache_control) = policy.cache_control() {
+            cached.headers.push((header::CACHE_CONTROL, cache_control));
+        }
+    }
+    cached
+}
+
+fn from_cached(cached: &CachedResponse, status: CacheStatus) -> Response {
+    let mut headers = HeaderMap::with_capacity(cached.headers.len() + 1);
+    for (name, value) in &cached.headers {
+        headers.append(name.clone(), value.clone());
+    }
+    headers.insert(CACHE_STATUS, status.header_value());
+    Response::from_parts(cached.status, headers, Body::Bytes(cached.body.clone()))
+}
