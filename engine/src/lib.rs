@@ -33,6 +33,7 @@ mod serve;
 mod server;
 mod supervisor;
 
+pub use admin::REVALIDATE_ENDPOINT;
 pub use context::Context;
 pub use error::{Error, Result};
 pub use method::HttpMethod;

@@ -1,5 +1,6 @@
 //! Command-line parsing; each subcommand lives in its own file.
 
+mod revalidate;
 mod routes;
 mod serve;
 
@@ -27,6 +28,8 @@ enum Command {
     Serve(ServeArgs),
     /// Print the route table, as `next build` prints its routes.
     Routes,
+    /// Revalidate a path or a tag on a running server.
+    Revalidate(revalidate::RevalidateArgs),
 }
 
 impl Cli {
@@ -35,6 +38,7 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve(self.serve)) {
             Command::Serve(args) => serve::run(args, router()),
             Command::Routes => routes::run(router()),
+            Command::Revalidate(args) => revalidate::run(args),
         }
     }
 }

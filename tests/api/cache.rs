@@ -383,3 +383,27 @@ async fn the_admin_endpoint_revalidates_from_loopback() {
         405
     );
 }
+
+#[actix_web::test]
+async fn trellis_revalidate_marks_a_path_on_a_running_server() {
+    let (app, _clock) = demo_with_clock();
+    get_json(&app, "/posts").await;
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
+        .args(["revalidate", "--path", "/posts", "--url", &app.address])
+        .output()
+        .await
+        .expect("the trellis binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        r#"{"revalidated":true,"entries":1}"#
+    );
+    assert_eq!(
+        get_json(&app, "/posts").await.0,
+        "trellis; fwd=stale; stored"
+    );
+}
