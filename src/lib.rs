@@ -30,12 +30,20 @@ pub mod time {
     }
 }
 
+/// Runs a future in the background on the current worker, as route
+/// functions that keep producing after they return need (streams).
+pub use actix_rt::spawn;
+
 /// Everything a route file needs.
 pub mod prelude {
     pub use crate::{
-        Context, Dynamic, Error, HttpMethod, ParamValue, Params, Request, Response, Result, Router,
+        permanent_redirect, redirect, Context, CookieOptions, CorsPolicy, Dynamic, Error, FormData,
+        FormValue, HttpMethod, ParamValue, Params, Request, Response, Result, Router, SameSite,
         Segment, StatusCode,
     };
+    /// `stream! { yield chunk; }`: an async generator, for `Response::stream`.
+    pub use async_stream::stream;
+    pub use bytes::Bytes;
     pub use serde::{Deserialize, Serialize};
     pub use serde_json::json;
 }

@@ -6,12 +6,15 @@
 //! - `segment`: [`SegmentConfig`] and [`Dynamic`], the Next.js segment config
 //!   options (`revalidate`, `dynamic`, `dynamicParams`, `maxDuration`, tags).
 //! - `server`: [`ServerConfig`], where and how the HTTP server listens.
+//! - `cors`: [`CorsPolicy`], for a segment or every route.
 //! - `error`: [`ConfigError`], naming the key that is wrong.
 
+mod cors;
 mod error;
 mod segment;
 mod server;
 
+pub use cors::CorsPolicy;
 pub use error::ConfigError;
 pub use segment::{Dynamic, RouteKind, SegmentConfig};
 pub use server::{CacheConfig, ServerConfig};

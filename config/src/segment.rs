@@ -61,6 +61,8 @@ pub struct SegmentConfig {
     pub tags: Vec<String>,
     /// `CACHE_BY_QUERY`: cache one entry per query string, not per path.
     pub cache_by_query: bool,
+    /// `BODY_LIMIT`: largest request body in bytes; `None` is the server's.
+    pub body_limit: Option<usize>,
 }
 
 impl Default for SegmentConfig {
@@ -72,6 +74,7 @@ impl Default for SegmentConfig {
             max_duration: None,
             tags: Vec::new(),
             cache_by_query: false,
+            body_limit: None,
         }
     }
 }

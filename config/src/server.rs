@@ -16,6 +16,8 @@ pub struct ServerConfig {
     pub cache: CacheConfig,
     /// Where the Prometheus metrics are served; `None` switches them off.
     pub metrics_path: Option<String>,
+    /// The CORS policy of every route that sets none of its own.
+    pub cors: Option<crate::CorsPolicy>,
     /// A bearer token that lets non-loopback clients call the admin endpoint
     /// (`/_trellis/revalidate`); loopback clients need none.
     pub admin_token: Option<String>,
@@ -64,6 +66,7 @@ impl Default for ServerConfig {
             body_limit: 1024 * 1024,
             cache: CacheConfig::default(),
             metrics_path: Some("/_trellis/metrics".to_string()),
+            cors: None,
             admin_token: None,
         }
     }

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use trellis_cache::{CacheEntry, CachePolicy, CacheStatus, CachedResponse, Fill, Lookup};
 
 use crate::context::{Context, Revalidator};
+use crate::cookies::CookieStore;
 use crate::messages::{CacheLookup, Completion, Regenerate};
 use crate::request::Request;
 use crate::response::{Body, Response};
@@ -78,7 +79,18 @@ async fn fill(
         }
     };
     let response = segment.run_get(request, context).await;
-    let made = to_cached(response, segment.cache.policy());
+    let made = match to_cached(response, segment.cache.policy()) {
+        Ok(made) => made,
+        // A stream cannot be shared or stored: waiting requests run their own.
+        Err(mut streamed) => {
+            drop(guard);
+            let status = CacheStatus::Miss { stored: false };
+            streamed
+                .headers_mut()
+                .insert(CACHE_STATUS, status.header_value());
+            return streamed;
+        }
+    };
     let revalidated = previous.is_some();
     if let Some(previous) = previous.filter(|_| !made.is_storable()) {
         tracing::warn!(route = segment.route(), key, status = %made.status, "regeneration failed; serving the last good response");
@@ -109,9 +121,8 @@ pub(crate) async fn regenerate(
     let made = match key.parse::<Uri>() {
         Ok(uri) => {
             let request = Request::new(Method::GET, uri, HeaderMap::new(), Bytes::new());
-            let response = segment
-                .run_get(request, Context::new(params, revalidator))
-                .await;
+            let context = Context::new(params, revalidator, CookieStore::default());
+            let response = segment.run_get(request, context).await;
             to_cached(response, segment.cache.policy())
         }
         Err(error) => {
@@ -119,35 +130,48 @@ pub(crate) async fn regenerate(
             return;
         }
     };
-    match completion {
-        Completion::Refresh(guard) => guard.complete(made),
-        Completion::Fill(guard) => {
+    match (completion, made) {
+        (Completion::Refresh(guard), Ok(made)) => guard.complete(made),
+        (Completion::Fill(guard), Ok(made)) => {
             guard.complete(made);
+        }
+        (Completion::Refresh(guard), Err(_)) => guard.fail("a streamed response cannot be cached"),
+        (Completion::Fill(_), Err(_)) => {
+            tracing::warn!(
+                route = segment.route(),
+                key,
+                "a streamed response cannot be cached"
+            );
         }
     }
 }
 
 /// The response as the cache stores it, with the `Cache-Control` Next.js
-/// sends for the segment's config unless the handler chose its own.
-fn to_cached(response: Response, policy: CachePolicy) -> CachedResponse {
+/// sends for the segment's config unless the handler chose its own; a
+/// streamed response comes back unchanged, as it cannot be stored.
+fn to_cached(response: Response, policy: CachePolicy) -> Result<CachedResponse, Response> {
     let (status, headers, body) = response.into_parts();
+    let body = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(bytes) | Body::Bytes(bytes) => bytes,
+        Body::Stream(stream) => {
+            return Err(Response::from_parts(status, headers, Body::Stream(stream)));
+        }
+    };
     let mut cached = CachedResponse {
         status,
         headers: headers
             .iter()
             .map(|(n, v)| (n.clone(), v.clone()))
             .collect(),
-        body: match body {
-            Body::Empty => Bytes::new(),
-            Body::Text(bytes) | Body::Bytes(bytes) => bytes,
-        },
+        body,
     };
     if cached.is_storable() && !headers.contains_key(header::CACHE_CONTROL) {
         if let Some(cache_control) = policy.cache_control() {
             cached.headers.push((header::CACHE_CONTROL, cache_control));
         }
     }
-    cached
+    Ok(cached)
 }
 
 fn from_cached(cached: &CachedResponse, status: CacheStatus) -> Response {

@@ -2,10 +2,14 @@
 //! the matched path filled in (`context.params` in Next.js) and the way to
 //! revalidate cached responses on demand.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use actix::Addr;
 use serde::de::DeserializeOwned;
 use trellis_routes::{ParamValue, Params};
 
+use crate::cookies::CookieStore;
 use crate::error::{Error, Result};
 use crate::messages::{RevalidatePath, RevalidateTag};
 use crate::supervisor::Supervisor;
@@ -14,6 +18,9 @@ use crate::supervisor::Supervisor;
 pub struct Context {
     params: Params,
     revalidator: Revalidator,
+    pub(crate) cookies: CookieStore,
+    /// Set when a `DYNAMIC = Dynamic::Error` route reads the cookies.
+    dynamic_reads: Option<Arc<AtomicBool>>,
 }
 
 /// Sends on-demand revalidation to the supervisor.
@@ -21,11 +28,26 @@ pub struct Context {
 pub(crate) struct Revalidator(pub Addr<Supervisor>);
 
 impl Context {
-    pub(crate) fn new(params: Params, revalidator: Revalidator) -> Self {
+    pub(crate) fn new(params: Params, revalidator: Revalidator, cookies: CookieStore) -> Self {
         Context {
             params,
             revalidator,
+            cookies,
+            dynamic_reads: None,
         }
+    }
+
+    pub(crate) fn watch_dynamic_reads(&mut self, flag: Arc<AtomicBool>) {
+        self.dynamic_reads = Some(flag);
+    }
+
+    /// The cookie store (`cookies()` from next/headers): reads the request's
+    /// cookies, and sets or deletes cookies on the response.
+    pub fn cookies(&self) -> &CookieStore {
+        if let Some(flag) = &self.dynamic_reads {
+            flag.store(true, Ordering::Relaxed);
+        }
+        &self.cookies
     }
 
     pub(crate) fn revalidator(&self) -> &Revalidator {

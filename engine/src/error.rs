@@ -29,6 +29,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// 400 with `{"error": "<message>"}`.
     BadRequest(String),
+    /// 415 with `{"error": "<message>"}`: a body of the wrong content type.
+    UnsupportedMediaType(String),
     /// 404 with `{"error": "not found"}`, like `notFound()`.
     NotFound,
     /// This status, with an empty body.
@@ -38,6 +40,17 @@ pub enum Error {
     /// 500 with an empty body, as Next.js answers a throwing handler; the
     /// cause goes to the log.
     Internal(Box<dyn StdError + Send + Sync>),
+}
+
+/// `redirect(url)` thrown, as Next.js throws it: `return Err(redirect(url))`,
+/// or `redirect(url)?` from a helper. 307 with `Location`.
+pub fn redirect(url: &str) -> Error {
+    Error::Response(Response::redirect(url))
+}
+
+/// `permanentRedirect(url)` thrown: 308 with `Location`.
+pub fn permanent_redirect(url: &str) -> Error {
+    Error::Response(Response::permanent_redirect(url))
 }
 
 impl<E: Into<Box<dyn StdError + Send + Sync>>> From<E> for Error {
@@ -52,6 +65,9 @@ impl Error {
     pub(crate) fn into_response(self, route: &str) -> Response {
         match self {
             Error::BadRequest(message) => Response::json_error(StatusCode::BAD_REQUEST, &message),
+            Error::UnsupportedMediaType(message) => {
+                Response::json_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, &message)
+            }
             Error::NotFound => Response::json_error(StatusCode::NOT_FOUND, "not found"),
             Error::Status(status) => Response::empty(status),
             Error::Response(response) => response,
@@ -67,6 +83,7 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::BadRequest(message) => write!(f, "BadRequest({message:?})"),
+            Error::UnsupportedMediaType(message) => write!(f, "UnsupportedMediaType({message:?})"),
             Error::NotFound => f.write_str("NotFound"),
             Error::Status(status) => write!(f, "Status({status})"),
             Error::Response(response) => write!(f, "Response({})", response.status()),

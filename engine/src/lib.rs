@@ -15,13 +15,19 @@
 //! - `method`: method semantics, in one place: HEAD from GET, automatic
 //!   OPTIONS, 405 with `Allow`, 501.
 //! - `router`: [`Router`], the builder that generated code calls too.
-//! - `request`, `context`, `response`: what a route function sees and returns.
+//! - `request`, `context`, `response`: what a route function sees and returns;
+//!   `cookies` (the `cookies()` store), `form` (form data), `stream`
+//!   (streamed responses from a channel).
+//! - `cors`: CORS policies, preflights included.
 //! - `error`: [`Error`], and the one `match` from error to status.
 
 mod admin;
 mod cached;
 mod context;
+mod cookies;
+mod cors;
 mod error;
+mod form;
 mod handler;
 mod messages;
 mod method;
@@ -31,14 +37,17 @@ mod router;
 mod segment;
 mod serve;
 mod server;
+pub mod stream;
 mod supervisor;
 
 pub use admin::REVALIDATE_ENDPOINT;
 pub use context::Context;
-pub use error::{Error, Result};
+pub use cookies::{CookieOptions, CookieStore, SameSite};
+pub use error::{permanent_redirect, redirect, Error, Result};
+pub use form::{FormData, FormFile, FormValue};
 pub use method::HttpMethod;
 pub use request::{NextUrl, Request, RequestCookies, SearchParams};
-pub use response::{Body, Response};
+pub use response::{Body, BodyStream, BoxError, Response};
 pub use router::{RouteSummary, Router};
 pub use segment::Segment;
 pub use server::{Server, ServerError};
@@ -46,5 +55,7 @@ pub use server::{Server, ServerError};
 pub use actix_web::dev::ServerHandle;
 pub use actix_web::http::{header, Method, StatusCode};
 pub use trellis_cache::Clock;
-pub use trellis_config::{CacheConfig, Dynamic, RouteKind, SegmentConfig, ServerConfig};
+pub use trellis_config::{
+    CacheConfig, CorsPolicy, Dynamic, RouteKind, SegmentConfig, ServerConfig,
+};
 pub use trellis_routes::{ParamValue, Params};

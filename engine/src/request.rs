@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use actix_web::cookie::Cookie;
-use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, Uri};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
+use crate::form::FormData;
 
 /// The incoming request.
 #[derive(Debug)]
@@ -84,7 +85,21 @@ impl Request {
     /// The request's cookies (`request.cookies`).
     pub fn cookies(&self) -> RequestCookies {
         self.note_dynamic_read();
-        RequestCookies::from_headers(&self.headers)
+        RequestCookies::from_header_values(self.headers.get_all(header::COOKIE))
+    }
+
+    /// The `Cookie` headers, for the context's cookie store.
+    pub(crate) fn cookie_headers(&self) -> Vec<HeaderValue> {
+        self.headers.get_all(header::COOKIE).cloned().collect()
+    }
+
+    /// What a relative `Location` is resolved against (cheap to keep: both
+    /// parts are reference-counted).
+    pub(crate) fn base(&self) -> RequestBase {
+        RequestBase {
+            uri: self.uri.clone(),
+            host: self.headers.get(header::HOST).cloned(),
+        }
     }
 
     /// The raw body.
@@ -98,10 +113,78 @@ impl Request {
             .map_err(|e| Error::BadRequest(format!("body is not UTF-8: {e}")))
     }
 
-    /// The body parsed as JSON; malformed JSON is a 400 saying what and where.
+    /// The body parsed as JSON; malformed JSON is a 400 saying what and
+    /// where, and a body labelled as anything but JSON is a 415.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        if let Some(essence) = self.content_type() {
+            if essence != "application/json" && !essence.ends_with("+json") {
+                return Err(Error::UnsupportedMediaType(format!(
+                    "expected application/json, got {essence}"
+                )));
+            }
+        }
         serde_json::from_slice(&self.body)
             .map_err(|e| Error::BadRequest(format!("invalid JSON: {e}")))
+    }
+
+    /// The body as form data (`formData()`): URL-encoded or multipart. Any
+    /// other content type is a 415; a malformed form, a 400.
+    pub async fn form(&self) -> Result<FormData> {
+        match self.content_type().as_deref() {
+            Some("application/x-www-form-urlencoded") => FormData::parse_urlencoded(&self.body),
+            Some("multipart/form-data") => {
+                let content_type = self.raw_header(header::CONTENT_TYPE).unwrap_or_default();
+                FormData::parse_multipart(content_type, self.body.clone()).await
+            }
+            other => Err(Error::UnsupportedMediaType(format!(
+                "expected application/x-www-form-urlencoded or multipart/form-data, got {}",
+                other.unwrap_or("no content type")
+            ))),
+        }
+    }
+
+    /// The media type of the body, lower case, without parameters.
+    fn content_type(&self) -> Option<String> {
+        let value = self.raw_header(header::CONTENT_TYPE)?;
+        Some(
+            value
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase(),
+        )
+    }
+
+    /// A header read by the engine itself, not by the route (so not a
+    /// dynamic-data read).
+    fn raw_header(&self, name: header::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The request's URL, kept to resolve relative redirects once the route
+/// function has consumed the request.
+pub(crate) struct RequestBase {
+    uri: Uri,
+    host: Option<HeaderValue>,
+}
+
+impl RequestBase {
+    /// `location` made absolute against `http://host/path`; `None` when it
+    /// already is, or cannot be.
+    pub(crate) fn resolve(&self, location: &str) -> Option<String> {
+        if url::Url::parse(location).is_ok() {
+            return None;
+        }
+        let host = self
+            .host
+            .as_ref()
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let path = self.uri.path_and_query().map_or("/", |p| p.as_str());
+        let base = url::Url::parse(&format!("http://{host}{path}")).ok()?;
+        base.join(location).ok().map(String::from)
     }
 }
 
@@ -212,9 +295,11 @@ impl RequestCookies {
         cookies
     }
 
-    fn from_headers(headers: &HeaderMap) -> Self {
+    pub(crate) fn from_header_values<'a>(
+        values: impl IntoIterator<Item = &'a HeaderValue>,
+    ) -> Self {
         let mut cookies = RequestCookies::default();
-        for value in headers.get_all(header::COOKIE) {
+        for value in values {
             if let Ok(value) = value.to_str() {
                 cookies.add_header(value);
             }

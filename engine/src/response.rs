@@ -1,9 +1,13 @@
 //! `Response`: what a route function answers, built as the Web `Response`
 //! is (`Response.json`, `new Response(body, { status, headers })`).
 
+use std::fmt;
+use std::pin::Pin;
+
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -13,7 +17,6 @@ pub(crate) const TEXT_PLAIN: &str = "text/plain;charset=UTF-8";
 const APPLICATION_JSON: &str = "application/json";
 
 /// A response body.
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
     Empty,
     /// Text: `Response::new` labels it `text/plain;charset=UTF-8`, as the
@@ -21,6 +24,25 @@ pub enum Body {
     Text(Bytes),
     /// Bytes with no content type of their own.
     Bytes(Bytes),
+    /// Chunks sent as they are made (chunked transfer); never cached.
+    Stream(BodyStream),
+}
+
+/// The chunks of a streamed body.
+pub type BodyStream = Pin<Box<dyn Stream<Item = std::result::Result<Bytes, BoxError>> + Send>>;
+
+/// Why a streamed body stopped early.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Empty => f.write_str("Empty"),
+            Body::Text(bytes) => write!(f, "Text({bytes:?})"),
+            Body::Bytes(bytes) => write!(f, "Bytes({bytes:?})"),
+            Body::Stream(_) => f.write_str("Stream"),
+        }
+    }
 }
 
 impl From<()> for Body {
@@ -103,6 +125,67 @@ impl Response {
             Ok(body) => Response::with_content_type(StatusCode::OK, APPLICATION_JSON, body.into()),
             Err(error) => {
                 tracing::error!(%error, "cannot serialize a JSON response");
+                Response::empty(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+
+    /// 200 with a body sent chunk by chunk as `chunks` yields them, with
+    /// backpressure; when the client goes away the stream is dropped.
+    ///
+    /// ```
+    /// use trellis_engine::Response;
+    ///
+    /// let response = Response::stream(futures_util::stream::iter(["<p>One</p>", "<p>Two</p>"]));
+    /// ```
+    pub fn stream<S, T>(chunks: S) -> Self
+    where
+        S: Stream<Item = T> + Send + 'static,
+        T: Into<Bytes>,
+    {
+        Response::try_stream(chunks.map(|chunk| Ok::<_, BoxError>(chunk.into())))
+    }
+
+    /// Like [`stream`](Self::stream), for a stream that can fail: an error
+    /// ends the response early (the client sees a truncated body).
+    pub fn try_stream<S, T, E>(chunks: S) -> Self
+    where
+        S: Stream<Item = std::result::Result<T, E>> + Send + 'static,
+        T: Into<Bytes>,
+        E: Into<BoxError>,
+    {
+        let body: BodyStream =
+            Box::pin(chunks.map(|chunk| chunk.map(Into::into).map_err(Into::into)));
+        Response {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Body::Stream(body),
+        }
+    }
+
+    /// 307 to `url`: what `redirect()` answers in a Next.js route handler.
+    /// A relative URL is resolved against the request URL when sent.
+    pub fn redirect(url: &str) -> Self {
+        Response::redirect_with(StatusCode::TEMPORARY_REDIRECT, url)
+    }
+
+    /// 308 to `url`, as `permanentRedirect()`.
+    pub fn permanent_redirect(url: &str) -> Self {
+        Response::redirect_with(StatusCode::PERMANENT_REDIRECT, url)
+    }
+
+    fn redirect_with(status: StatusCode, url: &str) -> Self {
+        match HeaderValue::from_str(url) {
+            Ok(location) => {
+                let mut response = Response::empty(status);
+                response.headers.insert(header::LOCATION, location);
+                response
+            }
+            Err(_) => {
+                tracing::error!(
+                    url,
+                    "refused a redirect to a URL that is not valid header text"
+                );
                 Response::empty(StatusCode::INTERNAL_SERVER_ERROR)
             }
         }

@@ -149,7 +149,10 @@ impl Router {
             .registrations
             .into_iter()
             .enumerate()
-            .map(|(i, r)| Arc::new(ServedSegment::new(r.segment, cache.segment(i).clone())))
+            .map(|(i, r)| {
+                let cache = cache.segment(i).clone();
+                Arc::new(ServedSegment::new(r.segment, cache, config.cors.as_ref()))
+            })
             .collect();
         Ok(AppRoutes {
             table,

@@ -9,20 +9,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, Handler, ResponseFuture, Supervised};
-use actix_web::http::header::HeaderValue;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use futures_util::FutureExt;
 use trellis_cache::{CachePolicy, CacheStatus, SegmentCache};
-use trellis_config::{Dynamic, SegmentConfig};
+use trellis_config::{CorsPolicy, Dynamic, SegmentConfig};
 use trellis_routes::Params;
 
 use crate::cached::{self, CACHE_STATUS};
 use crate::context::{Context, Revalidator};
+use crate::cookies::CookieStore;
 use crate::error::{Error, Result};
 use crate::handler::{boxed, BoxedHandler};
 use crate::messages::{Dispatch, Regenerate, RevalidatePath, RevalidateTag};
 use crate::method::{self, HttpMethod, MethodOutcome};
-use crate::request::Request;
+use crate::request::{Request, RequestBase};
 use crate::response::Response;
 
 /// The handlers and config of one route, as a route file declares them, or
@@ -40,6 +41,7 @@ pub struct Segment {
     handlers: [Option<BoxedHandler>; 7],
     config: SegmentConfig,
     static_params: Option<fn() -> Vec<Params>>,
+    cors: Option<CorsPolicy>,
 }
 
 /// `.get(f)`, `.post(f)` and so on: shorthands for [`Segment::handler`].
@@ -120,6 +122,19 @@ impl Segment {
         self
     }
 
+    /// `BODY_LIMIT`: the largest request body this route reads, in bytes.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.config.body_limit = Some(bytes);
+        self
+    }
+
+    /// A CORS policy for this route: preflights answered, allowed origins
+    /// labelled. Without one, the server's policy (if any) applies.
+    pub fn cors(mut self, policy: CorsPolicy) -> Self {
+        self.cors = Some(policy);
+        self
+    }
+
     /// `generate_static_params`: the params known at start-up.
     pub fn static_params(mut self, generate: fn() -> Vec<Params>) -> Self {
         self.static_params = Some(generate);
@@ -157,18 +172,37 @@ pub(crate) struct ServedSegment {
     allow: HeaderValue,
     /// `generate_static_params`, called once at start-up.
     static_params: Option<Vec<Params>>,
+    cors: Option<CorsPolicy>,
     pub cache: Arc<SegmentCache>,
 }
 
 impl ServedSegment {
-    pub(crate) fn new(segment: Segment, cache: Arc<SegmentCache>) -> Self {
+    /// `default_cors` applies when the segment sets no policy of its own.
+    pub(crate) fn new(
+        segment: Segment,
+        cache: Arc<SegmentCache>,
+        default_cors: Option<&CorsPolicy>,
+    ) -> Self {
         ServedSegment {
             allow: segment.allow(),
             static_params: segment.static_params.map(|generate| generate()),
+            cors: segment.cors.or_else(|| default_cors.cloned()),
             handlers: segment.handlers,
             config: segment.config,
             cache,
         }
+    }
+
+    pub(crate) fn cors(&self) -> Option<&CorsPolicy> {
+        self.cors.as_ref()
+    }
+
+    pub(crate) fn allow(&self) -> &HeaderValue {
+        &self.allow
+    }
+
+    pub(crate) fn body_limit(&self) -> Option<usize> {
+        self.config.body_limit
     }
 
     pub(crate) fn route(&self) -> &str {
@@ -208,7 +242,11 @@ impl ServedSegment {
         if !self.config.dynamic_params && !self.lists(&params) {
             return Error::NotFound.into_response(self.route());
         }
-        let context = Context::new(params, revalidator);
+        let context = Context::new(
+            params,
+            revalidator,
+            CookieStore::new(request.cookie_headers()),
+        );
         if let Some(lookup) = lookup {
             return cached::respond(&self, request, context, lookup).await;
         }
@@ -241,12 +279,34 @@ impl ServedSegment {
             .await
     }
 
-    async fn run(&self, handler: BoxedHandler, mut request: Request, context: Context) -> Response {
+    async fn run(
+        &self,
+        handler: BoxedHandler,
+        mut request: Request,
+        mut context: Context,
+    ) -> Response {
         let dynamic_reads = (self.config.dynamic == Dynamic::Error).then(|| {
             let flag = Arc::new(AtomicBool::new(false));
             request.watch_dynamic_reads(flag.clone());
+            context.watch_dynamic_reads(flag.clone());
             flag
         });
+        let cookies = context.cookies.clone();
+        let base = request.base();
+        let mut response = self.call(handler, request, context, dynamic_reads).await;
+        finish(&mut response, &cookies, &base);
+        response
+    }
+
+    /// Calls the route function; its error, panic, overrun of `maxDuration`
+    /// or forbidden read of request data becomes the response.
+    async fn call(
+        &self,
+        handler: BoxedHandler,
+        request: Request,
+        context: Context,
+        dynamic_reads: Option<Arc<AtomicBool>>,
+    ) -> Response {
         let call = AssertUnwindSafe(async move { handler(request, context).await }).catch_unwind();
         let outcome = match self.config.max_duration {
             Some(limit) => match actix_rt::time::timeout(limit, call).await {
@@ -286,6 +346,28 @@ impl ServedSegment {
                 );
                 Response::empty(StatusCode::INTERNAL_SERVER_ERROR)
             }
+        }
+    }
+}
+
+/// What every route function's response gets on its way out: the cookies
+/// set through `ctx.cookies()`, and a relative `Location` made absolute.
+fn finish(response: &mut Response, cookies: &CookieStore, base: &RequestBase) {
+    for set_cookie in cookies.set_cookie_headers() {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, set_cookie);
+    }
+    if response.status().is_redirection() {
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok());
+        let resolved = location
+            .and_then(|l| base.resolve(l))
+            .and_then(|l| HeaderValue::from_str(&l).ok());
+        if let Some(resolved) = resolved {
+            response.headers_mut().insert(header::LOCATION, resolved);
         }
     }
 }

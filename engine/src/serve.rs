@@ -5,20 +5,24 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::{Addr, Recipient};
-use actix_web::body::BoxBody;
+use actix_web::body::{BodyStream, BoxBody};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{StatusCode, Uri};
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
+use futures_util::StreamExt;
 use trellis_cache::Lookup;
+use trellis_routes::RouteMatch;
 
 use crate::admin::EngineEndpoints;
 use crate::cached;
+use crate::cors;
 use crate::messages::{CacheLookup, Dispatch};
 use crate::method::{self, HttpMethod};
 use crate::request::Request;
 use crate::response::{Body, Response};
 use crate::router::AppRoutes;
+use crate::segment::ServedSegment;
 use crate::supervisor::Supervisor;
 
 /// What each HTTP worker holds: the shared routes, and the recipients of its
@@ -86,13 +90,42 @@ async fn answer<'w>(
     };
     let segment = &worker.routes.segments[matched.segment.index()];
     let route = segment.route();
+    let mut response = match segment.cors() {
+        Some(policy) => match cors::preflight(policy, req.method(), req.headers(), segment.allow())
+        {
+            Some(preflight) => return (route, preflight),
+            None => answer_segment(req, payload, worker, method, matched, segment).await,
+        },
+        None => {
+            return (
+                route,
+                answer_segment(req, payload, worker, method, matched, segment).await,
+            )
+        }
+    };
+    if let Some(policy) = segment.cors() {
+        cors::decorate(policy, req.headers(), &mut response);
+    }
+    (route, response)
+}
+
+/// The response of a matched segment: a fresh hit from its cache, or its
+/// actor's answer.
+async fn answer_segment(
+    req: &HttpRequest,
+    payload: web::Payload,
+    worker: &WorkerState,
+    method: HttpMethod,
+    matched: RouteMatch,
+    segment: &ServedSegment,
+) -> Response {
     // A fresh hit is answered here, with no hop to the actor: it must cost
     // no more than the cheapest handler.
     let lookup = if segment.caches(method) {
         let key = segment.cache.key(req.path(), req.uri().query());
         let found = segment.cache.lookup(&key);
         if let Lookup::Fresh(entry) = &found {
-            return (route, cached::hit(entry));
+            return cached::hit(entry);
         }
         Some(CacheLookup {
             key: key.into_owned(),
@@ -101,9 +134,10 @@ async fn answer<'w>(
     } else {
         None
     };
-    let body = match read_body(req, payload, worker.body_limit).await {
+    let limit = segment.body_limit().unwrap_or(worker.body_limit);
+    let body = match read_body(req, payload, limit).await {
         Ok(body) => body,
-        Err(response) => return (route, response),
+        Err(response) => return response,
     };
     let request = Request::new(
         req.method().clone(),
@@ -117,20 +151,19 @@ async fn answer<'w>(
         params: matched.params,
         lookup,
     };
-    let response = match worker.segments[matched.segment.index()]
+    match worker.segments[matched.segment.index()]
         .send(dispatch)
         .await
     {
         Ok(response) => response,
         Err(error) => {
-            tracing::error!(route, %error, "segment actor did not answer");
+            tracing::error!(route = segment.route(), %error, "segment actor did not answer");
             Response::json_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "route temporarily unavailable",
             )
         }
-    };
-    (route, response)
+    }
 }
 
 /// Where a path with a trailing or doubled slash belongs, as Next.js
@@ -204,6 +237,11 @@ fn into_http(response: Response) -> HttpResponse {
     let body = match body {
         Body::Empty => BoxBody::new(()),
         Body::Text(bytes) | Body::Bytes(bytes) => BoxBody::new(bytes),
+        Body::Stream(chunks) => {
+            // actix wants errors without `Send + Sync`; the coercion drops them.
+            let chunks = chunks.map(|chunk| chunk.map_err(|e| -> Box<dyn std::error::Error> { e }));
+            BoxBody::new(BodyStream::new(chunks))
+        }
     };
     let mut http = HttpResponse::with_body(status, body);
     *http.headers_mut() = headers;

@@ -15,14 +15,16 @@ pub const METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "PO
 
 /// The segment config items a route file may define, as Next.js names them
 /// (`export const revalidate` becomes `pub const REVALIDATE`).
-pub const CONFIG_ITEMS: [&str; 7] = [
+pub const CONFIG_ITEMS: [&str; 9] = [
     "REVALIDATE",
     "DYNAMIC",
     "DYNAMIC_PARAMS",
     "MAX_DURATION",
     "TAGS",
     "CACHE_BY_QUERY",
+    "BODY_LIMIT",
     "generate_static_params",
+    "cors",
 ];
 
 /// Calls that read request data: with `DYNAMIC = Dynamic::Error` a GET that
@@ -167,9 +169,10 @@ fn read_route_file(
                     || !sig.inputs.is_empty()
                     || !sig.generics.params.is_empty()
                 {
-                    return Err(problem(
-                        "write `pub fn generate_static_params() -> Vec<Params>`".to_string(),
-                    ));
+                    return Err(problem(format!(
+                        "write `pub fn {}`",
+                        config_fn_signature(name)
+                    )));
                 }
             }
             config.push(*name);
@@ -220,6 +223,13 @@ fn check_static_get(file: &syn::File, display: &str) -> Result<(), DiscoverError
         }
     }
     Ok(())
+}
+
+fn config_fn_signature(name: &str) -> &'static str {
+    match name {
+        "cors" => "cors() -> CorsPolicy",
+        _ => "generate_static_params() -> Vec<Params>",
+    }
 }
 
 fn method_signature(method: &str) -> String {

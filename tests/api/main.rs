@@ -8,6 +8,8 @@ mod concurrency;
 mod errors;
 mod methods;
 mod params;
+mod requests;
+mod responses;
 mod routing;
 
 /// The demo app, built from `app/` exactly as the `trellis` binary builds it.

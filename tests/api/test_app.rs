@@ -70,11 +70,16 @@ impl TestApp {
     }
 
     pub async fn request(&self, method: Method, path: &str) -> Response {
-        self.client
-            .request(method, format!("{}{path}", self.address))
+        self.builder(method, path)
             .send()
             .await
             .expect("the server answers")
+    }
+
+    /// A request to finish by hand: headers, body, then `send`.
+    pub fn builder(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.address))
     }
 
     /// Sends `request_line` and a `Host` header as they are, byte for byte,
