@@ -14,7 +14,7 @@
 /// assert!(policy.allows_origin("https://app.example"));
 /// assert!(!policy.allows_origin("https://evil.example"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CorsPolicy {
     /// Origins allowed, exactly as browsers send them; `"*"` allows any.

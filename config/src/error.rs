@@ -11,4 +11,31 @@ pub enum ConfigError {
     },
     #[error("{file}: {problem}")]
     InvalidSegment { file: String, problem: String },
+    #[error("{0}")]
+    Toml(String),
+    #[error("cannot read {file}: {error}")]
+    Read { file: String, error: String },
+    #[error("{variable}: {error}")]
+    Env { variable: String, error: String },
+    #[error("{file}: {error}")]
+    InFile {
+        file: String,
+        error: Box<ConfigError>,
+    },
+    #[error("line {line}: `{key}`: {problem}")]
+    Rule {
+        key: String,
+        line: usize,
+        problem: String,
+    },
+}
+
+impl ConfigError {
+    /// The same error, naming the file it is in.
+    pub fn in_file(self, file: &std::path::Path) -> ConfigError {
+        ConfigError::InFile {
+            file: file.display().to_string(),
+            error: Box::new(self),
+        }
+    }
 }

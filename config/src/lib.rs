@@ -5,16 +5,24 @@
 //!
 //! - `segment`: [`SegmentConfig`] and [`Dynamic`], the Next.js segment config
 //!   options (`revalidate`, `dynamic`, `dynamicParams`, `maxDuration`, tags).
-//! - `server`: [`ServerConfig`], where and how the HTTP server listens.
+//! - `file`: [`Config`], all of `trellis.toml`, loaded and overridden by
+//!   `TRELLIS_*` variables.
+//! - `server`: its sections: [`ServerConfig`], [`LimitsConfig`],
+//!   [`CacheConfig`], [`AdminConfig`].
+//! - `rules`: [`RouteOverride`], [`HeaderRule`], [`RedirectRule`].
 //! - `cors`: [`CorsPolicy`], for a segment or every route.
 //! - `error`: [`ConfigError`], naming the key that is wrong.
 
 mod cors;
 mod error;
+mod file;
+mod rules;
 mod segment;
 mod server;
 
 pub use cors::CorsPolicy;
 pub use error::ConfigError;
+pub use file::{Config, DEFAULT_FILE};
+pub use rules::{HeaderRule, RedirectRule, RouteOverride};
 pub use segment::{Dynamic, RouteKind, SegmentConfig};
-pub use server::{CacheConfig, ServerConfig};
+pub use server::{AdminConfig, CacheConfig, LimitsConfig, ServerConfig};

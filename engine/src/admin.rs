@@ -12,7 +12,7 @@ use crate::request::SearchParams;
 use crate::response::Response;
 use crate::router::AppRoutes;
 use crate::supervisor::Supervisor;
-use trellis_config::ServerConfig;
+use trellis_config::Config;
 
 /// Where `trellis revalidate` posts.
 pub const REVALIDATE_ENDPOINT: &str = "/_trellis/revalidate";
@@ -23,10 +23,13 @@ pub(crate) struct EngineEndpoints {
 }
 
 impl EngineEndpoints {
-    pub(crate) fn new(config: &ServerConfig) -> Self {
+    pub(crate) fn new(config: &Config) -> Self {
         EngineEndpoints {
-            metrics_path: config.metrics_path.clone(),
-            admin_token: config.admin_token.clone(),
+            metrics_path: config
+                .admin
+                .metrics
+                .then(|| config.admin.metrics_path.clone()),
+            admin_token: config.admin.token.clone(),
         }
     }
 

@@ -4,12 +4,14 @@
 //! # Layout
 //!
 //! - `server`: [`Server`], built from a [`ServerConfig`] and a [`Router`].
-//! - `serve`: a request's way through an HTTP worker to its segment actor.
+//! - `serve`: a request's way through an HTTP worker to its segment actor;
+//!   `guard`: the request hygiene checked first (limits, dot segments).
 //! - `supervisor`: starts each segment's actor on every worker, fans out
 //!   revalidation, runs the refresh timer.
 //! - `segment`: [`Segment`] (handlers and config) and its actor.
 //! - `cached`: answering a GET from the revalidation cache.
 //! - `admin`: the engine's own endpoints (metrics, revalidation).
+//! - `rules`: `trellis.toml`'s redirects and headers by path.
 //! - `messages`: what actors send each other (`Dispatch`, `Regenerate`,
 //!   `RevalidatePath`, `RevalidateTag`, `RegisterWorker`).
 //! - `method`: method semantics, in one place: HEAD from GET, automatic
@@ -28,12 +30,14 @@ mod cookies;
 mod cors;
 mod error;
 mod form;
+mod guard;
 mod handler;
 mod messages;
 mod method;
 mod request;
 mod response;
 mod router;
+mod rules;
 mod segment;
 mod serve;
 mod server;
@@ -56,6 +60,7 @@ pub use actix_web::dev::ServerHandle;
 pub use actix_web::http::{header, Method, StatusCode};
 pub use trellis_cache::Clock;
 pub use trellis_config::{
-    CacheConfig, CorsPolicy, Dynamic, RouteKind, SegmentConfig, ServerConfig,
+    AdminConfig, CacheConfig, Config, ConfigError, CorsPolicy, Dynamic, LimitsConfig, RouteKind,
+    SegmentConfig, ServerConfig, DEFAULT_FILE,
 };
 pub use trellis_routes::{ParamValue, Params};

@@ -2,11 +2,13 @@
 //! code build.rs generates, and builds them into what the server serves.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use trellis_cache::{Clock, MemoryStore, RevalidationCache, SegmentSpec};
-use trellis_config::{RouteKind, ServerConfig};
+use trellis_config::{Config, RouteKind, RouteOverride};
 use trellis_routes::{RouteError, RoutePattern, RouteTable};
 
+use crate::rules::{checked_headers, rule_error, PathRules};
 use crate::segment::{Segment, ServedSegment};
 use crate::server::ServerError;
 
@@ -20,7 +22,7 @@ use crate::server::ServerError;
 ///     .route("/users/[id]", Segment::new().get(|_, ctx| async move {
 ///         Ok(Response::json(&ctx.param("id")))
 ///     }));
-/// assert_eq!(router.summary().unwrap().len(), 2);
+/// assert_eq!(router.summary(&Default::default()).unwrap().len(), 2);
 /// ```
 #[derive(Default)]
 pub struct Router {
@@ -33,7 +35,8 @@ struct Registration {
     segment: Segment,
 }
 
-/// One row of `trellis routes`.
+/// One row of `trellis routes`: a route's effective config, overrides from
+/// `trellis.toml` included.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteSummary {
     pub pattern: String,
@@ -42,14 +45,19 @@ pub struct RouteSummary {
     /// The `Allow` list: defined methods plus those the engine answers.
     pub methods: String,
     pub kind: RouteKind,
+    pub max_duration: Option<Duration>,
+    pub body_limit: Option<usize>,
+    pub tags: Vec<String>,
+    pub cors: bool,
 }
 
-/// The built routes: the matcher, the segments indexed by `SegmentId`, and
-/// the cache they share.
+/// The built routes: the matcher, the segments indexed by `SegmentId`, the
+/// cache they share, and the file's path rules.
 pub(crate) struct AppRoutes {
     pub table: RouteTable,
     pub segments: Vec<Arc<ServedSegment>>,
     pub cache: Arc<RevalidationCache>,
+    pub rules: PathRules,
 }
 
 impl Router {
@@ -75,30 +83,24 @@ impl Router {
         self
     }
 
-    /// The route table as `trellis routes` prints it, in registration
-    /// order; fails as building the server would.
-    pub fn summary(&self) -> Result<Vec<RouteSummary>, ServerError> {
-        let table = self.table()?;
-        for (entry, registration) in table.routes().iter().zip(&self.registrations) {
-            let segment = &registration.segment;
-            segment
-                .config()
-                .validate(&entry.source, segment.has_static_params())?;
-        }
-        Ok(table
+    /// Every route's effective config, as `trellis routes` prints it, in
+    /// registration order; fails as building the server would.
+    pub fn summary(self, config: &Config) -> Result<Vec<RouteSummary>, ServerError> {
+        let routes = self.build(config, Clock::System)?;
+        Ok(routes
+            .table
             .routes()
             .iter()
-            .zip(&self.registrations)
-            .map(|(entry, registration)| RouteSummary {
+            .zip(&routes.segments)
+            .map(|(entry, segment)| RouteSummary {
                 pattern: entry.pattern.to_string(),
                 source: entry.source.clone(),
-                methods: registration
-                    .segment
-                    .allow()
-                    .to_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                kind: registration.segment.cache_policy().kind(),
+                methods: segment.allow().to_str().unwrap_or_default().to_string(),
+                kind: segment.cache.policy().kind(),
+                max_duration: segment.config().max_duration,
+                body_limit: segment.body_limit(),
+                tags: segment.config().tags.clone(),
+                cors: segment.cors().is_some(),
             })
             .collect())
     }
@@ -119,14 +121,34 @@ impl Router {
         RouteTable::build(patterns)
     }
 
-    /// Builds the table, checks each segment's config, and gives every
-    /// segment its view of one shared cache.
-    pub(crate) fn build(
-        self,
-        config: &ServerConfig,
-        clock: Clock,
-    ) -> Result<AppRoutes, ServerError> {
+    /// Applies `[[routes]]` overrides; a pattern that is no route's is an
+    /// error naming its line.
+    fn apply_overrides(
+        &mut self,
+        table: &RouteTable,
+        overrides: &[RouteOverride],
+    ) -> Result<(), ServerError> {
+        for rule in overrides {
+            let wanted = RoutePattern::parse(&rule.pattern)
+                .map_err(|e| rule_error("routes.pattern", rule.line, &e.to_string()))?;
+            let Some(index) = table.routes().iter().position(|r| r.pattern == wanted) else {
+                let problem = format!("`{}` matches no route (see `trellis routes`)", rule.pattern);
+                return Err(rule_error("routes.pattern", rule.line, &problem).into());
+            };
+            let headers = checked_headers(&rule.headers, rule.line)?;
+            self.registrations[index]
+                .segment
+                .apply_override(rule, headers);
+        }
+        Ok(())
+    }
+
+    /// Builds the table, applies the file's overrides, checks each segment's
+    /// config, and gives every segment its view of one shared cache.
+    pub(crate) fn build(mut self, config: &Config, clock: Clock) -> Result<AppRoutes, ServerError> {
         let table = self.table()?;
+        self.apply_overrides(&table, &config.routes)?;
+        let rules = PathRules::compile(&config.redirects, &config.headers, &table)?;
         let mut specs = Vec::with_capacity(self.registrations.len());
         for (entry, registration) in table.routes().iter().zip(&self.registrations) {
             let segment = &registration.segment;
@@ -158,6 +180,7 @@ impl Router {
             table,
             segments,
             cache,
+            rules,
         })
     }
 }

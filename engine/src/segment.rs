@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, Handler, ResponseFuture, Supervised};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use futures_util::FutureExt;
 use trellis_cache::{CachePolicy, CacheStatus, SegmentCache};
-use trellis_config::{CorsPolicy, Dynamic, SegmentConfig};
+use trellis_config::{CorsPolicy, Dynamic, RouteOverride, SegmentConfig};
 use trellis_routes::Params;
 
 use crate::cached::{self, CACHE_STATUS};
@@ -42,6 +42,8 @@ pub struct Segment {
     config: SegmentConfig,
     static_params: Option<fn() -> Vec<Params>>,
     cors: Option<CorsPolicy>,
+    /// Headers every response gets (from `trellis.toml`).
+    added_headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 /// `.get(f)`, `.post(f)` and so on: shorthands for [`Segment::handler`].
@@ -154,6 +156,30 @@ impl Segment {
         method::allow_header(|m| self.defines(m))
     }
 
+    /// A `[[routes]]` override from `trellis.toml`: the file wins.
+    pub(crate) fn apply_override(
+        &mut self,
+        rule: &RouteOverride,
+        headers: Vec<(HeaderName, HeaderValue)>,
+    ) {
+        if let Some(revalidate) = rule.revalidate {
+            self.config.revalidate = Some(revalidate);
+        }
+        if let Some(dynamic) = rule.dynamic {
+            self.config.dynamic = dynamic;
+        }
+        if let Some(seconds) = rule.max_duration_secs {
+            self.config.max_duration = Some(Duration::from_secs(seconds));
+        }
+        if let Some(bytes) = rule.body_bytes {
+            self.config.body_limit = Some(bytes);
+        }
+        if let Some(cors) = &rule.cors {
+            self.cors = Some(cors.clone());
+        }
+        self.added_headers.extend(headers);
+    }
+
     pub(crate) fn has_static_params(&self) -> bool {
         self.static_params.is_some()
     }
@@ -173,6 +199,7 @@ pub(crate) struct ServedSegment {
     /// `generate_static_params`, called once at start-up.
     static_params: Option<Vec<Params>>,
     cors: Option<CorsPolicy>,
+    added_headers: Vec<(HeaderName, HeaderValue)>,
     pub cache: Arc<SegmentCache>,
 }
 
@@ -187,6 +214,7 @@ impl ServedSegment {
             allow: segment.allow(),
             static_params: segment.static_params.map(|generate| generate()),
             cors: segment.cors.or_else(|| default_cors.cloned()),
+            added_headers: segment.added_headers,
             handlers: segment.handlers,
             config: segment.config,
             cache,
@@ -199,6 +227,10 @@ impl ServedSegment {
 
     pub(crate) fn allow(&self) -> &HeaderValue {
         &self.allow
+    }
+
+    pub(crate) fn config(&self) -> &SegmentConfig {
+        &self.config
     }
 
     pub(crate) fn body_limit(&self) -> Option<usize> {
@@ -295,6 +327,9 @@ impl ServedSegment {
         let base = request.base();
         let mut response = self.call(handler, request, context, dynamic_reads).await;
         finish(&mut response, &cookies, &base);
+        for (name, value) in &self.added_headers {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
         response
     }
 

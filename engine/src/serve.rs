@@ -2,7 +2,7 @@
 //! `Dispatch` to the segment actor, response, log line.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix::{Addr, Recipient};
 use actix_web::body::{BodyStream, BoxBody};
@@ -12,11 +12,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use trellis_cache::Lookup;
+use trellis_config::LimitsConfig;
 use trellis_routes::RouteMatch;
 
 use crate::admin::EngineEndpoints;
 use crate::cached;
 use crate::cors;
+use crate::guard;
 use crate::messages::{CacheLookup, Dispatch};
 use crate::method::{self, HttpMethod};
 use crate::request::Request;
@@ -32,7 +34,7 @@ pub(crate) struct WorkerState {
     pub segments: Vec<Recipient<Dispatch>>,
     pub supervisor: Addr<Supervisor>,
     pub endpoints: Arc<EngineEndpoints>,
-    pub body_limit: usize,
+    pub limits: LimitsConfig,
 }
 
 /// The one actix-web service: every request comes through here.
@@ -42,7 +44,8 @@ pub(crate) async fn serve(
     worker: web::Data<WorkerState>,
 ) -> HttpResponse {
     let started = Instant::now();
-    let (route, response) = answer(&req, payload, &worker).await;
+    let (route, mut response) = answer(&req, payload, &worker).await;
+    worker.routes.rules.add_headers(req.path(), &mut response);
     tracing::info!(
         method = %req.method(),
         path = req.path(),
@@ -63,8 +66,14 @@ async fn answer<'w>(
     let Some(method) = HttpMethod::from_method(req.method()) else {
         return ("-", method::not_implemented());
     };
+    if let Some(refused) = guard::check(req, &worker.limits) {
+        return ("-", refused);
+    }
     if let Some(location) = canonical_location(req.uri()) {
         return ("-", permanent_redirect(&location));
+    }
+    if let Some(redirect) = worker.routes.rules.redirect(req.path(), req.uri().query()) {
+        return ("-", redirect);
     }
     if let Some(response) = worker
         .endpoints
@@ -134,8 +143,8 @@ async fn answer_segment(
     } else {
         None
     };
-    let limit = segment.body_limit().unwrap_or(worker.body_limit);
-    let body = match read_body(req, payload, limit).await {
+    let limit = segment.body_limit().unwrap_or(worker.limits.body_bytes);
+    let body = match read_body(req, payload, limit, worker.limits.body_timeout()).await {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -202,11 +211,13 @@ fn permanent_redirect(location: &str) -> Response {
 
 /// Reads the body up to `limit` bytes; a larger one is refused with 413
 /// before it is read when `Content-Length` says so, and as soon as it
-/// passes the limit otherwise.
+/// passes the limit otherwise. A body still arriving after `timeout` is a
+/// 408 (a slow client must not hold a worker's memory).
 async fn read_body(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,
+    timeout: Duration,
 ) -> Result<Bytes, Response> {
     let too_large = || {
         Response::json_error(
@@ -222,7 +233,16 @@ async fn read_body(
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(too_large());
     }
-    match payload.to_bytes_limited(limit).await {
+    let read = match actix_rt::time::timeout(timeout, payload.to_bytes_limited(limit)).await {
+        Ok(read) => read,
+        Err(_) => {
+            return Err(Response::json_error(
+                StatusCode::REQUEST_TIMEOUT,
+                "body not received within the time limit",
+            ))
+        }
+    };
+    match read {
         Ok(Ok(body)) => Ok(body),
         Ok(Err(error)) => Err(Response::json_error(
             StatusCode::BAD_REQUEST,

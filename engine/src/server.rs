@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use actix::Actor;
 use actix_web::dev::ServerHandle;
+use actix_web::http::KeepAlive;
 use actix_web::{web, App, HttpServer};
 use trellis_cache::Clock;
-use trellis_config::{ConfigError, ServerConfig};
+use trellis_config::{Config, ConfigError};
 use trellis_routes::RouteError;
 
 use crate::admin::EngineEndpoints;
@@ -22,7 +23,7 @@ use crate::supervisor::Supervisor;
 pub enum ServerError {
     #[error("the route table cannot be built: {0}")]
     Routes(#[from] RouteError),
-    #[error("invalid segment config: {0}")]
+    #[error("invalid config: {0}")]
     Config(#[from] ConfigError),
     #[error("cannot listen on {address}: {error}")]
     Bind { address: String, error: io::Error },
@@ -31,11 +32,11 @@ pub enum ServerError {
 /// A bound server, not yet serving.
 ///
 /// ```no_run
-/// use trellis_engine::{Router, Server, ServerConfig};
+/// use trellis_engine::{Config, Router, Server};
 ///
 /// #[actix_web::main]
 /// async fn main() -> Result<(), Box<dyn std::error::Error>> {
-///     let server = Server::build(ServerConfig::default(), Router::new())?;
+///     let server = Server::build(Config::load(None)?, Router::new())?;
 ///     println!("listening on http://{}", server.local_addr());
 ///     server.run_until_stopped().await?;
 ///     Ok(())
@@ -49,37 +50,47 @@ pub struct Server {
 impl Server {
     /// Builds the routes and binds the listener (port 0 picks a free one).
     /// Must be called inside an actix system, which runs the actors.
-    pub fn build(config: ServerConfig, router: Router) -> Result<Server, ServerError> {
+    pub fn build(config: Config, router: Router) -> Result<Server, ServerError> {
         Server::build_with_clock(config, router, Clock::System)
     }
 
     /// Like [`build`](Self::build), with the clock the cache reads: a
     /// [`Clock::manual`] lets tests move past `revalidate` without sleeping.
     pub fn build_with_clock(
-        config: ServerConfig,
+        config: Config,
         router: Router,
         clock: Clock,
     ) -> Result<Server, ServerError> {
         let routes = Arc::new(router.build(&config, clock)?);
         let supervisor = Supervisor::new(routes.clone(), config.cache.tick()).start();
         let endpoints = Arc::new(EngineEndpoints::new(&config));
-        let body_limit = config.body_limit;
+        let limits = config.limits.clone();
         let mut http = HttpServer::new(move || {
             let worker = WorkerState {
                 segments: Supervisor::start_worker(&supervisor, &routes),
                 routes: routes.clone(),
                 supervisor: supervisor.clone(),
                 endpoints: endpoints.clone(),
-                body_limit,
+                limits: limits.clone(),
             };
             App::new()
                 .app_data(web::Data::new(worker))
                 .default_service(web::to(serve))
-        });
-        if config.workers > 0 {
-            http = http.workers(config.workers);
+        })
+        .keep_alive(
+            config
+                .server
+                .keep_alive()
+                .map_or(KeepAlive::Disabled, KeepAlive::Timeout),
+        )
+        .client_request_timeout(config.server.client_request_timeout())
+        .client_disconnect_timeout(config.server.client_disconnect_timeout())
+        .shutdown_timeout(config.server.shutdown_grace_secs)
+        .max_connections(config.server.max_connections);
+        if config.server.workers > 0 {
+            http = http.workers(config.server.workers);
         }
-        let address = format!("{}:{}", config.host, config.port);
+        let address = format!("{}:{}", config.server.host, config.server.port);
         let http = http
             .bind(&address)
             .map_err(|error| Server::bind_error(&address, error))?;
@@ -110,7 +121,9 @@ impl Server {
         self.http.handle()
     }
 
-    /// Serves until the server is stopped (by its handle or a signal).
+    /// Serves until the server is stopped: by its handle, or by SIGTERM or
+    /// Ctrl-C, after which it stops accepting and lets requests in flight
+    /// finish for up to `server.shutdown_grace_secs`.
     pub async fn run_until_stopped(self) -> io::Result<()> {
         self.http.await
     }

@@ -212,7 +212,7 @@ mod tests {
     use actix_web::http::{Method, Uri};
     use bytes::Bytes;
     use trellis_cache::Clock;
-    use trellis_config::ServerConfig;
+    use trellis_config::Config;
 
     /// Makes a segment actor stop, as a fault would.
     struct Crash;
@@ -248,7 +248,7 @@ mod tests {
         let segment = Segment::new().get(|_, _| async { Ok(Response::text("alive")) });
         let routes = Router::new()
             .route("/", segment)
-            .build(&ServerConfig::default(), Clock::System)
+            .build(&Config::default(), Clock::System)
             .unwrap();
         let served = routes.segments[0].clone();
         let supervisor = Supervisor::new(Arc::new(routes), None).start();

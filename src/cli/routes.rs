@@ -1,11 +1,12 @@
-//! `trellis routes`: the route table, as `next build` prints its routes.
+//! `trellis routes`: the route table with each route's effective config, as
+//! `next build` prints its routes.
 
 use std::process::ExitCode;
 
-use trellis::{RouteKind, Router};
+use trellis::{Config, RouteKind, RouteSummary, Router};
 
-pub fn run(router: Router) -> ExitCode {
-    let mut rows = match router.summary() {
+pub fn run(router: Router, config: &Config) -> ExitCode {
+    let mut rows = match router.summary(config) {
         Ok(rows) => rows,
         Err(error) => {
             eprintln!("error: {error}");
@@ -33,12 +34,36 @@ pub fn run(router: Router) -> ExitCode {
             RouteKind::Static | RouteKind::Revalidated(_) => "○",
         };
         println!(
-            "{branch} {symbol} {:<width$}  {:<methods_width$}  {}",
-            row.pattern, row.methods, row.kind
+            "{branch} {symbol} {:<width$}  {:<methods_width$}  {}{}",
+            row.pattern,
+            row.methods,
+            row.kind,
+            details(row)
         );
     }
     println!();
     println!("○  (Static)   made once and served from the cache, revalidated as shown");
     println!("ƒ  (Dynamic)  made on every request");
     ExitCode::SUCCESS
+}
+
+/// The rest of the effective config, where it differs from the defaults.
+fn details(row: &RouteSummary) -> String {
+    let mut parts = Vec::new();
+    if let Some(limit) = row.max_duration {
+        parts.push(format!("max {} s", limit.as_secs()));
+    }
+    if let Some(bytes) = row.body_limit {
+        parts.push(format!("body ≤ {bytes} B"));
+    }
+    if !row.tags.is_empty() {
+        parts.push(format!("tags {}", row.tags.join(",")));
+    }
+    if row.cors {
+        parts.push("CORS".to_string());
+    }
+    match parts.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", parts.join("; ")),
+    }
 }

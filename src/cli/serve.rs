@@ -1,40 +1,46 @@
-//! `trellis serve`: installs logging, builds the server and serves.
+//! `trellis serve`: installs logging, builds the server and serves until
+//! SIGTERM or Ctrl-C, then drains requests in flight and exits 0.
 
 use std::process::ExitCode;
 
 use clap::Args;
 use tracing_subscriber::EnvFilter;
-use trellis::{Router, Server, ServerConfig};
+use trellis::{Config, Router, Server};
 
+/// Flags win over `TRELLIS_*` variables, which win over the file.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "TRELLIS_HOST", default_value = "127.0.0.1")]
-    host: String,
-    /// Port to listen on; 0 picks a free one.
-    #[arg(long, env = "TRELLIS_PORT", default_value_t = 3000)]
-    port: u16,
-    /// HTTP worker threads; 0 means one per core.
-    #[arg(long, env = "TRELLIS_WORKERS", default_value_t = 0)]
-    workers: usize,
+    /// Address to listen on [default: 127.0.0.1].
+    #[arg(long)]
+    host: Option<String>,
+    /// Port to listen on; 0 picks a free one [default: 3000].
+    #[arg(long)]
+    port: Option<u16>,
+    /// HTTP worker threads; 0 means one per core [default: 0].
+    #[arg(long)]
+    workers: Option<usize>,
 }
 
-pub fn run(args: ServeArgs, router: Router) -> ExitCode {
+pub fn run(args: ServeArgs, mut config: Config, router: Router) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let config = ServerConfig {
-        host: args.host,
-        port: args.port,
-        workers: args.workers,
-        ..ServerConfig::default()
-    };
+    if let Some(host) = args.host {
+        config.server.host = host;
+    }
+    if let Some(port) = args.port {
+        config.server.port = port;
+    }
+    if let Some(workers) = args.workers {
+        config.server.workers = workers;
+    }
     let served = actix_rt::System::new().block_on(async move {
         let server = Server::build(config, router)?;
         tracing::info!("Trellis listening on http://{}", server.local_addr());
         server.run_until_stopped().await?;
+        tracing::info!("Trellis stopped");
         Ok::<_, Box<dyn std::error::Error>>(())
     });
     match served {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::{Method, Response};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use trellis::{Clock, Router, Server, ServerConfig, ServerHandle};
+use trellis::{Clock, Config, Router, Server, ServerHandle};
 
 pub struct TestApp {
     pub address: String,
@@ -27,17 +27,15 @@ pub fn spawn_router(router: Router) -> TestApp {
 
 /// One worker, a free port, and no refresh timer unless a test turns it on:
 /// cache tests move a manual clock and expect nothing to move on its own.
-pub fn test_config() -> ServerConfig {
-    let mut config = ServerConfig {
-        port: 0,
-        workers: 1,
-        ..ServerConfig::default()
-    };
+pub fn test_config() -> Config {
+    let mut config = Config::default();
+    config.server.port = 0;
+    config.server.workers = 1;
     config.cache.tick_ms = 0;
     config
 }
 
-pub fn spawn_with(router: Router, config: ServerConfig, clock: Clock) -> TestApp {
+pub fn spawn_with(router: Router, config: Config, clock: Clock) -> TestApp {
     init_tracing();
     let server = Server::build_with_clock(config, router, clock).expect("the test server builds");
     let address = format!("http://{}", server.local_addr());
