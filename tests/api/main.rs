@@ -7,6 +7,7 @@ mod cache;
 mod concurrency;
 mod errors;
 mod methods;
+mod operations;
 mod params;
 mod requests;
 mod responses;
