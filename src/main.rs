@@ -1,5 +1,6 @@
 //! The `trellis` command: serves the demo app, prints its route table.
 
+mod bench;
 mod cli;
 
 /// The demo app: the route files under `app/`, discovered by build.rs.

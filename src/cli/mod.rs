@@ -5,7 +5,7 @@ mod revalidate;
 mod routes;
 mod serve;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -39,27 +39,33 @@ enum Command {
     CheckConfig,
     /// Revalidate a path or a tag on a running server.
     Revalidate(revalidate::RevalidateArgs),
+    /// Load a URL and report throughput, latency, statuses and cache hits.
+    Bench(crate::bench::BenchArgs),
 }
 
 impl Cli {
     /// Runs the chosen subcommand on the app `router` builds.
     pub fn run(self, router: fn() -> Router) -> ExitCode {
-        let command = self.command.unwrap_or(Command::Serve(self.serve));
-        if let Command::Revalidate(args) = command {
-            return revalidate::run(args);
+        let file = self.config;
+        match self.command.unwrap_or(Command::Serve(self.serve)) {
+            Command::Revalidate(args) => revalidate::run(args),
+            Command::Bench(args) => crate::bench::run(args),
+            Command::Serve(args) => with_config(file.as_deref(), |config| serve::run(args, config, router())),
+            Command::Routes => with_config(file.as_deref(), |config| routes::run(router(), &config)),
+            Command::CheckConfig => with_config(file.as_deref(), |config| {
+                check_config::run(router(), &config, file.as_deref())
+            }),
         }
-        let config = match Config::load(self.config.as_deref()) {
-            Ok(config) => config,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::FAILURE;
-            }
-        };
-        match command {
-            Command::Serve(args) => serve::run(args, config, router()),
-            Command::Routes => routes::run(router(), &config),
-            Command::CheckConfig => check_config::run(router(), &config, self.config.as_deref()),
-            Command::Revalidate(_) => ExitCode::SUCCESS,
+    }
+}
+
+/// Loads the config (file, then environment) and hands it to `command`.
+fn with_config(file: Option<&Path>, command: impl FnOnce(Config) -> ExitCode) -> ExitCode {
+    match Config::load(file) {
+        Ok(config) => command(config),
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Trellis against a raw actix-web server doing the same work, side by side in
+# one run. Each server gets core 0 and one worker; the load generator
+# (`trellis bench`) gets core 1. For each path: requests/s, p99, and the
+# server's CPU time per request (utime + stime from /proc over the run,
+# divided by the requests served), and the ratios Trellis / raw. The whole
+# round runs twice so the noise is visible. Then wrk and `trellis bench`
+# load the same Trellis path, if wrk is installed.
+#
+#   benches/compare.sh            # DURATION=5s CONNECTIONS=32 by default
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-5s}
+CONNECTIONS=${CONNECTIONS:-32}
+RAW_PORT=3901
+TRELLIS_PORT=3902
+
+cargo build --release --quiet --bin trellis --example raw-actix
+BIN=target/release/trellis
+RAW=target/release/examples/raw-actix
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+wait_for() { for _ in $(seq 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
+
+taskset -c 0 "$RAW" "$RAW_PORT" 1 & pids+=($!); RAW_PID=$!
+RUST_LOG=warn TRELLIS_CACHE__TICK_MS=1000 taskset -c 0 "$BIN" serve --port "$TRELLIS_PORT" --workers 1 & pids+=($!); TRELLIS_PID=$!
+wait_for "http://127.0.0.1:$RAW_PORT/api/hello"
+wait_for "http://127.0.0.1:$TRELLIS_PORT/api/hello"
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+ticks_per_sec=$(getconf CLK_TCK)
+
+# measure PID URL [bench args...] -> "rps p99_ms cpu_us_per_request"
+measure() {
+  local pid=$1 url=$2; shift 2
+  local before after json
+  before=$(cpu_ticks "$pid")
+  json=$(taskset -c 1 "$BIN" bench --json -c "$CONNECTIONS" -d "$DURATION" "$@" "$url")
+  after=$(cpu_ticks "$pid")
+  python3 - "$json" "$before" "$after" "$ticks_per_sec" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1]); before, after, hz = map(float, sys.argv[2:5])
+cpu_us = (after - before) / hz * 1e6 / max(d["requests"], 1)
+print(f'{d["requests_per_sec"]:.0f} {d["latency_ms"]["p99"]:.3f} {cpu_us:.2f}')
+PY
+}
+
+ITEM='{"name":"widget","qty":2}'
+declare -A RAW_PATH=( [hello]=/api/hello [dashboard]=/dashboard/1 [posts]=/api/hello [items]=/items )
+declare -A TRELLIS_PATH=( [hello]=/api/hello [dashboard]=/dashboard/1 [posts]=/posts [items]=/items )
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "load: trellis bench -c $CONNECTIONS -d $DURATION, server on core 0 (1 worker), load on core 1"
+echo "(posts: Trellis serves /posts from its cache; raw answers /api/hello, the cheapest handler)"
+for round in 1 2; do
+  echo
+  echo "round $round"
+  printf '%-10s %12s %9s %9s | %12s %9s %9s | %7s %7s %7s\n' path "raw rps" "p99 ms" "cpu us" "trellis rps" "p99 ms" "cpu us" "rps x" "p99 x" "cpu x"
+  for name in hello dashboard posts items; do
+    args=()
+    [ "$name" = items ] && args=(-m POST -H 'content-type: application/json' --body "$ITEM")
+    read -r r_rps r_p99 r_cpu <<<"$(measure "$RAW_PID" "http://127.0.0.1:$RAW_PORT${RAW_PATH[$name]}" "${args[@]}")"
+    read -r t_rps t_p99 t_cpu <<<"$(measure "$TRELLIS_PID" "http://127.0.0.1:$TRELLIS_PORT${TRELLIS_PATH[$name]}" "${args[@]}")"
+    python3 - "$name" "$r_rps" "$r_p99" "$r_cpu" "$t_rps" "$t_p99" "$t_cpu" <<'PY'
+import sys
+name, r_rps, r_p99, r_cpu, t_rps, t_p99, t_cpu = sys.argv[1], *map(float, sys.argv[2:])
+print(f'{name:<10} {r_rps:12.0f} {r_p99:9.3f} {r_cpu:9.2f} | {t_rps:12.0f} {t_p99:9.3f} {t_cpu:9.2f} | '
+      f'{t_rps / r_rps:7.2f} {t_p99 / r_p99:7.2f} {t_cpu / r_cpu:7.2f}')
+PY
+  done
+  echo "trellis resident size: $(( $(rss_kib "$TRELLIS_PID") / 1024 )) MiB"
+done
+
+if command -v wrk >/dev/null; then
+  echo
+  echo "load generators on the same Trellis path (/api/hello), same core, same connections"
+  for round in 1 2; do
+    wrk_rps=$(taskset -c 1 wrk -t1 -c "$CONNECTIONS" -d "$DURATION" "http://127.0.0.1:$TRELLIS_PORT/api/hello" | awk '/Requests\/sec/ {print $2}')
+    bench_rps=$(taskset -c 1 "$BIN" bench --json -c "$CONNECTIONS" -d "$DURATION" "http://127.0.0.1:$TRELLIS_PORT/api/hello" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["requests_per_sec"]))')
+    python3 -c "print(f'round $round: wrk {float($wrk_rps):.0f}/s, trellis bench {float($bench_rps):.0f}/s, ratio {float($bench_rps)/float($wrk_rps):.2f}')"
+  done
+fi

@@ -1,0 +1,190 @@
+//! Drives the load: worker threads, each a single-threaded runtime running
+//! its share of the connections, in a closed loop (send when the last
+//! response is in) or an open loop at a constant rate.
+//!
+//! In the open loop each request has an intended send time, and its latency
+//! is measured from that time, not from when it was really sent: a stalled
+//! server then shows in the latency of every request that should have been
+//! sent meanwhile (wrk2's correction for coordinated omission).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::connection::Connection;
+use super::stats::{ErrorKind, Stats};
+
+/// How long to run.
+#[derive(Debug, Clone, Copy)]
+pub enum Until {
+    Elapsed(Duration),
+    Requests(u64),
+}
+
+/// Everything a run needs to know.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub addr: SocketAddr,
+    pub request: Bytes,
+    pub head_only: bool,
+    pub connections: usize,
+    pub threads: usize,
+    pub until: Until,
+    /// Requests per second across all connections (open loop).
+    pub rate: Option<f64>,
+    pub timeout: Duration,
+}
+
+/// Counters the progress line reads while the run goes on.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub requests: AtomicU64,
+    pub errors: AtomicU64,
+    /// Set by Ctrl-C, or when a request budget is spent.
+    pub stop: AtomicBool,
+}
+
+/// Runs the plan on its threads; returns the merged measurements and how
+/// long the load ran (from the first send to the last response).
+pub fn run(plan: &Plan, progress: &Arc<Progress>) -> (Stats, Duration) {
+    let start = Instant::now();
+    let remaining = Arc::new(AtomicI64::new(match plan.until {
+        Until::Requests(n) => i64::try_from(n).unwrap_or(i64::MAX),
+        Until::Elapsed(_) => i64::MAX,
+    }));
+    let threads: Vec<_> = (0..plan.threads)
+        .map(|thread| {
+            let connections = share(plan.connections, plan.threads, thread);
+            let (plan, progress, remaining) = (plan.clone(), progress.clone(), remaining.clone());
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the load thread");
+                runtime.block_on(drive(plan, connections, start, progress, remaining))
+            })
+        })
+        .collect();
+    let mut total = Stats::new();
+    for thread in threads {
+        if let Ok(stats) = thread.join() {
+            total.merge(&stats);
+        }
+    }
+    (total, start.elapsed())
+}
+
+/// Connections given to thread `index` of `threads`.
+fn share(connections: usize, threads: usize, index: usize) -> usize {
+    connections / threads + usize::from(index < connections % threads)
+}
+
+async fn drive(plan: Plan, connections: usize, start: Instant, progress: Arc<Progress>, remaining: Arc<AtomicI64>) -> Stats {
+    let local = tokio::task::LocalSet::new();
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| local.spawn_local(connection_loop(plan.clone(), start, progress.clone(), remaining.clone())))
+        .collect();
+    local
+        .run_until(async {
+            let mut stats = Stats::new();
+            for task in tasks {
+                if let Ok(one) = task.await {
+                    stats.merge(&one);
+                }
+            }
+            stats
+        })
+        .await
+}
+
+async fn connection_loop(plan: Plan, start: Instant, progress: Arc<Progress>, remaining: Arc<AtomicI64>) -> Stats {
+    let mut stats = Stats::new();
+    let interval = plan.rate.map(|rate| Duration::from_secs_f64(plan.connections as f64 / rate.max(f64::MIN_POSITIVE)));
+    let deadline = match plan.until {
+        Until::Elapsed(duration) => Some(start + duration),
+        Until::Requests(_) => None,
+    };
+    let mut next_send = start;
+    let mut last_done = start;
+    let mut connection: Option<Connection> = None;
+    loop {
+        if progress.stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        if remaining.fetch_sub(1, Ordering::Relaxed) <= 0 {
+            progress.stop.store(true, Ordering::Relaxed);
+            break;
+        }
+        let measured_from = match interval {
+            Some(interval) => {
+                let at = next_send;
+                next_send += interval;
+                if deadline.is_some_and(|d| at >= d) {
+                    break;
+                }
+                tokio::time::sleep_until(at.into()).await;
+                // Late because the last response was: the server's delay,
+                // counted from the intended time. Late only because the
+                // timer woke late: ours, not counted.
+                if last_done > at {
+                    at
+                } else {
+                    Instant::now()
+                }
+            }
+            None => Instant::now(),
+        };
+        let outcome = match connection.as_mut() {
+            Some(open) => Ok(open),
+            None => Connection::open(plan.addr).await.map(|open| connection.insert(open)),
+        };
+        let open = match outcome {
+            Ok(open) => open,
+            Err(_) => {
+                fail(&mut stats, &progress, ErrorKind::Connect);
+                // Do not spin on a server that refuses connections.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        match tokio::time::timeout(plan.timeout, open.exchange(&plan.request, plan.head_only)).await {
+            Ok(Ok(reply)) => {
+                last_done = Instant::now();
+                stats.record(last_done - measured_from, reply.status, reply.cache, reply.bytes);
+                progress.requests.fetch_add(1, Ordering::Relaxed);
+                if reply.close {
+                    connection = None;
+                }
+            }
+            Ok(Err(kind)) => {
+                fail(&mut stats, &progress, kind);
+                connection = None;
+            }
+            Err(_) => {
+                fail(&mut stats, &progress, ErrorKind::Timeout);
+                connection = None;
+            }
+        }
+    }
+    stats
+}
+
+fn fail(stats: &mut Stats, progress: &Progress, kind: ErrorKind) {
+    stats.record_error(kind);
+    progress.errors.fetch_add(1, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_are_shared_out_evenly() {
+        let shares: Vec<usize> = (0..3).map(|i| share(10, 3, i)).collect();
+        assert_eq!(shares, [4, 3, 3]);
+        assert_eq!(shares.iter().sum::<usize>(), 10);
+    }
+}
