@@ -51,17 +51,26 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 /// `.` and `..`, raw or percent-encoded: never a route, and a classic way
 /// past path checks.
 fn has_dot_segment(path: &str) -> bool {
-    if !path.contains("/.") && !path.contains("%2") {
-        return false;
+    path.split('/').any(is_dot_segment)
+}
+
+/// One or two dots, each either `.` or `%2e` in any case.
+fn is_dot_segment(segment: &str) -> bool {
+    let mut rest = segment.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() {
+        rest = match rest {
+            [b'.', tail @ ..] => tail,
+            [b'%', b'2', e, tail @ ..] if e.eq_ignore_ascii_case(&b'e') => tail,
+            _ => return false,
+        };
+        dots += 1;
     }
-    path.split('/').any(|segment| {
-        let lower = segment.to_ascii_lowercase().replace("%2e", ".");
-        lower == "." || lower == ".."
-    })
+    dots == 1 || dots == 2
 }
 
 fn contains_nul(path: &str) -> bool {
-    path.to_ascii_lowercase().contains("%00")
+    path.as_bytes().windows(3).any(|w| w == b"%00")
 }
 
 /// Lenient like `URLSearchParams` about stray `%`, strict about UTF-8.

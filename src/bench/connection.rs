@@ -39,7 +39,10 @@ impl Connection {
 
     /// Sends `request` and reads its whole response.
     pub async fn exchange(&mut self, request: &[u8], head_only: bool) -> Result<Reply, ErrorKind> {
-        self.stream.write_all(request).await.map_err(|_| ErrorKind::Write)?;
+        self.stream
+            .write_all(request)
+            .await
+            .map_err(|_| ErrorKind::Write)?;
         let head = loop {
             if let Some(head) = parse_head(&self.buffer)? {
                 break head;
@@ -93,7 +96,8 @@ impl Connection {
         loop {
             let (size, line) = loop {
                 if let Some(at) = self.buffer.windows(2).position(|w| w == b"\r\n") {
-                    let text = std::str::from_utf8(&self.buffer[..at]).map_err(|_| ErrorKind::Parse)?;
+                    let text =
+                        std::str::from_utf8(&self.buffer[..at]).map_err(|_| ErrorKind::Parse)?;
                     let digits = text.split(';').next().unwrap_or_default().trim();
                     let size = usize::from_str_radix(digits, 16).map_err(|_| ErrorKind::Parse)?;
                     break (size, at + 2);

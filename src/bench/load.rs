@@ -82,10 +82,23 @@ fn share(connections: usize, threads: usize, index: usize) -> usize {
     connections / threads + usize::from(index < connections % threads)
 }
 
-async fn drive(plan: Plan, connections: usize, start: Instant, progress: Arc<Progress>, remaining: Arc<AtomicI64>) -> Stats {
+async fn drive(
+    plan: Plan,
+    connections: usize,
+    start: Instant,
+    progress: Arc<Progress>,
+    remaining: Arc<AtomicI64>,
+) -> Stats {
     let local = tokio::task::LocalSet::new();
     let tasks: Vec<_> = (0..connections)
-        .map(|_| local.spawn_local(connection_loop(plan.clone(), start, progress.clone(), remaining.clone())))
+        .map(|_| {
+            local.spawn_local(connection_loop(
+                plan.clone(),
+                start,
+                progress.clone(),
+                remaining.clone(),
+            ))
+        })
         .collect();
     local
         .run_until(async {
@@ -100,9 +113,16 @@ async fn drive(plan: Plan, connections: usize, start: Instant, progress: Arc<Pro
         .await
 }
 
-async fn connection_loop(plan: Plan, start: Instant, progress: Arc<Progress>, remaining: Arc<AtomicI64>) -> Stats {
+async fn connection_loop(
+    plan: Plan,
+    start: Instant,
+    progress: Arc<Progress>,
+    remaining: Arc<AtomicI64>,
+) -> Stats {
     let mut stats = Stats::new();
-    let interval = plan.rate.map(|rate| Duration::from_secs_f64(plan.connections as f64 / rate.max(f64::MIN_POSITIVE)));
+    let interval = plan
+        .rate
+        .map(|rate| Duration::from_secs_f64(plan.connections as f64 / rate.max(f64::MIN_POSITIVE)));
     let deadline = match plan.until {
         Until::Elapsed(duration) => Some(start + duration),
         Until::Requests(_) => None,
@@ -139,7 +159,9 @@ async fn connection_loop(plan: Plan, start: Instant, progress: Arc<Progress>, re
         };
         let outcome = match connection.as_mut() {
             Some(open) => Ok(open),
-            None => Connection::open(plan.addr).await.map(|open| connection.insert(open)),
+            None => Connection::open(plan.addr)
+                .await
+                .map(|open| connection.insert(open)),
         };
         let open = match outcome {
             Ok(open) => open,
@@ -150,10 +172,16 @@ async fn connection_loop(plan: Plan, start: Instant, progress: Arc<Progress>, re
                 continue;
             }
         };
-        match tokio::time::timeout(plan.timeout, open.exchange(&plan.request, plan.head_only)).await {
+        match tokio::time::timeout(plan.timeout, open.exchange(&plan.request, plan.head_only)).await
+        {
             Ok(Ok(reply)) => {
                 last_done = Instant::now();
-                stats.record(last_done - measured_from, reply.status, reply.cache, reply.bytes);
+                stats.record(
+                    last_done - measured_from,
+                    reply.status,
+                    reply.cache,
+                    reply.bytes,
+                );
                 progress.requests.fetch_add(1, Ordering::Relaxed);
                 if reply.close {
                     connection = None;

@@ -77,7 +77,10 @@ pub fn run(args: BenchArgs) -> ExitCode {
             Some(rate) => format!("open loop at {rate} requests/s"),
             None => "closed loop".to_string(),
         };
-        println!("Loading {} with {} connections on {} threads ({mode})", args.url, plan.connections, plan.threads);
+        println!(
+            "Loading {} with {} connections on {} threads ({mode})",
+            args.url, plan.connections, plan.threads
+        );
     }
     let progress = Arc::new(Progress::default());
     let load = {
@@ -102,13 +105,23 @@ pub fn run(args: BenchArgs) -> ExitCode {
 
 /// Shows a live progress line until the load ends; Ctrl-C ends it early,
 /// and what was measured so far is reported.
-fn watch(progress: &Arc<Progress>, load: &std::thread::JoinHandle<(stats::Stats, Duration)>, quiet: bool) {
+fn watch(
+    progress: &Arc<Progress>,
+    load: &std::thread::JoinHandle<(stats::Stats, Duration)>,
+    quiet: bool,
+) {
     let bar = match quiet || !std::io::stderr().is_terminal() {
         true => ProgressBar::hidden(),
         false => ProgressBar::new_spinner(),
     };
-    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(_) => return,
     };
@@ -148,7 +161,9 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
         .ok_or_else(|| format!("{host} has no address"))?;
     let body = match (&args.body, &args.body_file) {
         (Some(body), _) => body.clone().into_bytes(),
-        (None, Some(file)) => std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?,
+        (None, Some(file)) => {
+            std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?
+        }
         (None, None) => Vec::new(),
     };
     let method = args.method.to_ascii_uppercase();
@@ -158,7 +173,9 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
     };
     let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {host}:{port}\r\n");
     for header in &args.headers {
-        let (name, value) = header.split_once(':').ok_or_else(|| format!("header {header:?} is not `name: value`"))?;
+        let (name, value) = header
+            .split_once(':')
+            .ok_or_else(|| format!("header {header:?} is not `name: value`"))?;
         if header.contains(['\r', '\n']) {
             return Err(format!("header {header:?} contains a line break"));
         }
@@ -191,8 +208,13 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
 /// `10s`, `500ms`, `2m`, or plain seconds.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let (number, unit) = text.split_at(text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len()));
-    let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 10s or 500ms"))?;
+    let (number, unit) = text.split_at(
+        text.find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(text.len()),
+    );
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 10s or 500ms"))?;
     let seconds = match unit {
         "" | "s" => value,
         "ms" => value / 1000.0,

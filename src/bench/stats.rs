@@ -18,7 +18,13 @@ pub enum CacheKind {
 }
 
 impl CacheKind {
-    const ALL: [CacheKind; 5] = [CacheKind::Hit, CacheKind::Stale, CacheKind::Miss, CacheKind::Bypass, CacheKind::None];
+    const ALL: [CacheKind; 5] = [
+        CacheKind::Hit,
+        CacheKind::Stale,
+        CacheKind::Miss,
+        CacheKind::Bypass,
+        CacheKind::None,
+    ];
 
     pub fn of(value: &[u8]) -> CacheKind {
         let value = String::from_utf8_lossy(value);
@@ -92,7 +98,8 @@ pub struct Stats {
 impl Stats {
     pub fn new() -> Stats {
         Stats {
-            latency: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
+            latency: Histogram::new_with_bounds(1, 3_600_000_000, 3)
+                .expect("valid histogram bounds"),
             by_status: vec![0; 600],
             by_cache: [0; 5],
             errors: [0; 6],
@@ -101,7 +108,9 @@ impl Stats {
     }
 
     pub fn record(&mut self, latency: Duration, status: u16, cache: CacheKind, bytes: usize) {
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX).max(1);
+        let micros = u64::try_from(latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
         self.latency.saturating_record(micros);
         if let Some(count) = self.by_status.get_mut(usize::from(status)) {
             *count += 1;
@@ -137,11 +146,18 @@ impl Stats {
     }
 
     fn statuses(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
-        self.by_status.iter().copied().enumerate().filter(|(_, n)| *n > 0)
+        self.by_status
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, n)| *n > 0)
     }
 
     fn error_counts(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
-        ErrorKind::ALL.iter().map(|k| (k.name(), self.errors[*k as usize])).filter(|(_, n)| *n > 0)
+        ErrorKind::ALL
+            .iter()
+            .map(|k| (k.name(), self.errors[*k as usize]))
+            .filter(|(_, n)| *n > 0)
     }
 
     /// The `--json` report. Keys are stable: scripts read them.
@@ -186,7 +202,10 @@ impl Stats {
             self.millis_at(0.999),
             self.latency.max() as f64 / 1000.0
         );
-        let statuses: Vec<String> = self.statuses().map(|(code, n)| format!("{code}: {n}")).collect();
+        let statuses: Vec<String> = self
+            .statuses()
+            .map(|(code, n)| format!("{code}: {n}"))
+            .collect();
         let _ = writeln!(out, "  Status        {}", join_or_none(&statuses));
         let caches: Vec<String> = CacheKind::ALL
             .iter()
@@ -194,7 +213,10 @@ impl Stats {
             .map(|k| format!("{}: {}", k.name(), self.by_cache[*k as usize]))
             .collect();
         let _ = writeln!(out, "  Cache-Status  {}", join_or_none(&caches));
-        let errors: Vec<String> = self.error_counts().map(|(k, n)| format!("{k}: {n}")).collect();
+        let errors: Vec<String> = self
+            .error_counts()
+            .map(|(k, n)| format!("{k}: {n}"))
+            .collect();
         let _ = writeln!(out, "  Errors        {}", join_or_none(&errors));
         out
     }

@@ -50,8 +50,12 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve(self.serve)) {
             Command::Revalidate(args) => revalidate::run(args),
             Command::Bench(args) => crate::bench::run(args),
-            Command::Serve(args) => with_config(file.as_deref(), |config| serve::run(args, config, router())),
-            Command::Routes => with_config(file.as_deref(), |config| routes::run(router(), &config)),
+            Command::Serve(args) => {
+                with_config(file.as_deref(), |config| serve::run(args, config, router()))
+            }
+            Command::Routes => {
+                with_config(file.as_deref(), |config| routes::run(router(), &config))
+            }
             Command::CheckConfig => with_config(file.as_deref(), |config| {
                 check_config::run(router(), &config, file.as_deref())
             }),
