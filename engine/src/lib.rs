@@ -20,6 +20,7 @@
 //! - `request`, `context`, `response`: what a route function sees and returns;
 //!   `cookies` (the `cookies()` store), `form` (form data), `stream`
 //!   (streamed responses from a channel).
+//! - `probe`: in-process dispatch for the micro benchmarks (hidden).
 //! - `cors`: CORS policies, preflights included.
 //! - `error`: [`Error`], and the one `match` from error to status.
 
@@ -34,6 +35,8 @@ mod guard;
 mod handler;
 mod messages;
 mod method;
+#[doc(hidden)]
+pub mod probe;
 mod request;
 mod response;
 mod router;

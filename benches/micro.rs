@@ -1,0 +1,129 @@
+//! Micro benchmarks of the request path's parts, each alone:
+//! matching in a table of 300 routes, one dispatch through a segment actor
+//! against a direct call of the same segment, a cache hit, and building a
+//! JSON response.
+//!
+//!     cargo bench --bench micro
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, Criterion};
+use serde_json::json;
+use trellis_cache::{
+    CachePolicy, CachedResponse, Clock, Fill, Lookup, MemoryStore, RevalidationCache, SegmentSpec,
+};
+use trellis_engine::probe::SegmentProbe;
+use trellis_engine::{Response, Router, Segment, StatusCode};
+use trellis_routes::{RoutePattern, RouteTable};
+
+/// 100 static, 100 dynamic and 100 catch-all routes, interleaved so that no
+/// kind is found first by accident.
+fn table_of_300() -> RouteTable {
+    let patterns = (0..100).flat_map(|i| {
+        [
+            format!("/static{i}/list"),
+            format!("/dynamic{i}/[id]/detail"),
+            format!("/catch{i}/[...slug]"),
+        ]
+    });
+    let routes = patterns.map(|p| {
+        let pattern = RoutePattern::parse(&p).expect("bench patterns are valid");
+        (pattern, p)
+    });
+    RouteTable::build(routes).expect("bench routes do not clash")
+}
+
+fn matching(c: &mut Criterion) {
+    let table = table_of_300();
+    let mut group = c.benchmark_group("match in 300 routes");
+    for (name, path) in [
+        ("static", "/static57/list"),
+        ("dynamic", "/dynamic57/42/detail"),
+        ("catch-all", "/catch57/a/b/c"),
+        ("no match", "/nowhere/at/all"),
+    ] {
+        assert_eq!(
+            table.match_path(path).is_ok_and(|m| m.is_some()),
+            name != "no match"
+        );
+        group.bench_function(name, |b| b.iter(|| table.match_path(black_box(path))));
+    }
+    group.finish();
+}
+
+fn dispatch(c: &mut Criterion) {
+    let system = actix_rt::System::new();
+    let router = Router::new().route(
+        "/api/hello",
+        Segment::new()
+            .get(|_, _| async { Ok(Response::json(&json!({ "message": "Hello World" }))) }),
+    );
+    let probe = system
+        .block_on(async { SegmentProbe::start(router, "/api/hello") })
+        .expect("the probe's route builds");
+    let mut group = c.benchmark_group("one GET to a segment");
+    group.bench_function("through its actor", |b| {
+        b.iter_custom(|iters| system.block_on(timed(iters, || probe.through_actor())))
+    });
+    group.bench_function("direct call", |b| {
+        b.iter_custom(|iters| system.block_on(timed(iters, || probe.direct())))
+    });
+    group.finish();
+}
+
+/// Runs `iters` answers one after another on the current task.
+async fn timed<F, Fut>(iters: u64, answer: F) -> Duration
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(answer().await);
+    }
+    start.elapsed()
+}
+
+fn cache_hit(c: &mut Criterion) {
+    let store = Arc::new(MemoryStore::new(64 << 20, Duration::from_secs(3600)));
+    let spec = SegmentSpec {
+        route: "/posts".into(),
+        policy: CachePolicy::Cache {
+            revalidate: Some(Duration::from_secs(3600)),
+        },
+        tags: vec!["posts".into()],
+        key_by_query: false,
+    };
+    let cache = RevalidationCache::new(store, Clock::System, [spec]);
+    let segment = cache.segment(0);
+    let Fill::Lead(guard) = segment.fill("/posts") else {
+        panic!("an empty cache lets the first fill lead");
+    };
+    guard.complete(CachedResponse {
+        status: StatusCode::OK,
+        headers: vec![],
+        body: Bytes::from_static(br#"[{"id":1,"title":"Hello"}]"#),
+    });
+    assert!(matches!(segment.lookup("/posts"), Lookup::Fresh(_)));
+    c.bench_function("cache hit", |b| {
+        b.iter(|| segment.lookup(black_box("/posts")))
+    });
+}
+
+fn json_response(c: &mut Criterion) {
+    let mut group = c.benchmark_group("JSON response");
+    group.bench_function("hello", |b| {
+        b.iter(|| Response::json(&json!({ "message": black_box("Hello World") })))
+    });
+    let posts: Vec<_> = (0..20)
+        .map(|id| json!({ "id": id, "title": format!("Post {id}"), "tags": ["a", "b"] }))
+        .collect();
+    group.bench_function("20 posts", |b| b.iter(|| Response::json(black_box(&posts))));
+    group.finish();
+}
+
+criterion_group!(benches, matching, dispatch, cache_hit, json_response);
+criterion_main!(benches);

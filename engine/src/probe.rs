@@ -1,0 +1,89 @@
+//! In-process dispatch for the micro benchmarks (`benches/micro.rs`): one
+//! request sent to a segment's actor, and the same request answered by a
+//! direct call of the segment, so the message hop can be measured alone.
+//! Hidden from the docs: route functions never need it.
+
+use std::sync::Arc;
+
+use actix::{Actor, Recipient};
+use actix_web::http::header::HeaderMap;
+use actix_web::http::{Method, Uri};
+use bytes::Bytes;
+use trellis_cache::Clock;
+use trellis_config::Config;
+use trellis_routes::Params;
+
+use crate::context::Revalidator;
+use crate::messages::Dispatch;
+use crate::method::HttpMethod;
+use crate::request::Request;
+use crate::response::Response;
+use crate::router::Router;
+use crate::segment::ServedSegment;
+use crate::supervisor::Supervisor;
+
+/// The first route of a router, served both ways.
+///
+/// Must be made and used inside a running actix system, as a worker is.
+pub struct SegmentProbe {
+    segment: Arc<ServedSegment>,
+    actor: Recipient<Dispatch>,
+    revalidator: Revalidator,
+    params: Params,
+    uri: Uri,
+}
+
+impl SegmentProbe {
+    /// Builds `router` with the default config, starts its supervisor and
+    /// segment actors on this thread, and matches `path` once for all.
+    pub fn start(router: Router, path: &'static str) -> Result<Self, Box<dyn std::error::Error>> {
+        let routes = Arc::new(router.build(&Config::default(), Clock::System)?);
+        let uri = Uri::from_static(path);
+        let matched = routes
+            .table
+            .match_path(uri.path())
+            .ok()
+            .flatten()
+            .ok_or_else(|| format!("no route matches {path}"))?;
+        let supervisor = Supervisor::new(routes.clone(), None).start();
+        let actors = Supervisor::start_worker(&supervisor, &routes);
+        let index = matched.segment.index();
+        Ok(SegmentProbe {
+            segment: routes.segments[index].clone(),
+            actor: actors[index].clone(),
+            revalidator: Revalidator(supervisor),
+            params: matched.params,
+            uri,
+        })
+    }
+
+    /// A GET answered as a worker answers it: by message to the actor.
+    pub async fn through_actor(&self) -> Response {
+        match self.actor.send(self.dispatch()).await {
+            Ok(response) => response,
+            Err(error) => panic!("segment actor did not answer: {error}"),
+        }
+    }
+
+    /// The same GET answered by calling the segment on this task.
+    pub async fn direct(&self) -> Response {
+        self.segment
+            .clone()
+            .respond(self.dispatch(), self.revalidator.clone())
+            .await
+    }
+
+    fn dispatch(&self) -> Dispatch {
+        Dispatch {
+            method: HttpMethod::Get,
+            request: Request::new(
+                Method::GET,
+                self.uri.clone(),
+                HeaderMap::new(),
+                Bytes::new(),
+            ),
+            params: self.params.clone(),
+            lookup: None,
+        }
+    }
+}
