@@ -11,6 +11,8 @@
 //! - `entry`: [`CacheEntry`] and [`CachedResponse`], what is stored.
 //! - `store`: the [`Store`] trait; `memory`: [`MemoryStore`] on moka, bounded
 //!   by bytes.
+//! - `shared`: [`SharedStore`], the second tier on Redis that several
+//!   instances share: one regeneration per key, invalidation reaching all.
 //! - `clock`: [`Clock`], the time freshness is computed from.
 //! - `metrics`: per-segment counters and their Prometheus text.
 
@@ -20,6 +22,7 @@ mod memory;
 mod metrics;
 mod policy;
 mod revalidation;
+mod shared;
 mod store;
 
 pub use clock::{Clock, ManualClock};
@@ -28,6 +31,8 @@ pub use memory::MemoryStore;
 pub use metrics::SegmentMetrics;
 pub use policy::{CachePolicy, CacheStatus};
 pub use revalidation::{
-    Fill, FillGuard, Lookup, RefreshGuard, RevalidationCache, SegmentCache, SegmentSpec, Waiter,
+    Fill, FillGuard, Lookup, PeerRefresh, RefreshGuard, RevalidationCache, SegmentCache,
+    SegmentSpec, Waiter,
 };
+pub use shared::{LockOutcome, LockToken, SharedEntry, SharedEvent, SharedOptions, SharedStore};
 pub use store::{DynStore, Store};

@@ -13,6 +13,8 @@ pub struct SegmentMetrics {
     pub refreshes: AtomicU64,
     pub failed_refreshes: AtomicU64,
     pub collapsed: AtomicU64,
+    /// Entries taken from the shared store (Redis) instead of regenerated.
+    pub shared: AtomicU64,
     pub evictions: AtomicU64,
     pub bytes: AtomicI64,
 }
@@ -40,7 +42,7 @@ pub fn render_prometheus<'a>(
     ticks: u64,
 ) -> String {
     type Read = fn(&SegmentMetrics) -> i64;
-    let series: [(&str, &str, &str, Read); 8] = [
+    let series: [(&str, &str, &str, Read); 9] = [
         (
             "trellis_cache_hits_total",
             "counter",
@@ -76,6 +78,12 @@ pub fn render_prometheus<'a>(
             "counter",
             "Requests that waited for another request's regeneration.",
             |m| m.collapsed.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "trellis_cache_shared_total",
+            "counter",
+            "Entries taken from the shared store (Redis), made by another instance.",
+            |m| m.shared.load(Ordering::Relaxed) as i64,
         ),
         (
             "trellis_cache_evictions_total",

@@ -19,10 +19,15 @@ use crate::clock::Clock;
 use crate::entry::{CacheEntry, CachedResponse};
 use crate::metrics::{render_prometheus, SegmentMetrics};
 use crate::policy::CachePolicy;
+use crate::shared::{unix_ms, LockOutcome, LockToken, SharedEntry, SharedStore, SharedWrite};
 use crate::store::DynStore;
 
 /// The longest a failing key waits before its next refresh attempt.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How long a stale key waits while another instance refreshes it.
+const PEER_RETRY: Duration = Duration::from_millis(250);
+/// How often a miss polls Redis while another instance regenerates its key.
+const PEER_POLL: Duration = Duration::from_millis(20);
 
 /// What the cache knows of a segment, given when the cache is built.
 #[derive(Debug, Clone)]
@@ -34,9 +39,11 @@ pub struct SegmentSpec {
     pub key_by_query: bool,
 }
 
-/// Every segment's cache over one shared store.
+/// Every segment's cache over one memory store, and the shared store
+/// (Redis) behind it when instances share their cache.
 pub struct RevalidationCache {
     store: DynStore,
+    shared: Option<Arc<SharedStore>>,
     clock: Clock,
     segments: Vec<Arc<SegmentCache>>,
     ticks: AtomicU64,
@@ -49,6 +56,16 @@ impl RevalidationCache {
         clock: Clock,
         segments: impl IntoIterator<Item = SegmentSpec>,
     ) -> Self {
+        Self::tiered(store, None, clock, segments)
+    }
+
+    /// A cache with `shared` as its second tier, if given.
+    pub fn tiered(
+        store: DynStore,
+        shared: Option<Arc<SharedStore>>,
+        clock: Clock,
+        segments: impl IntoIterator<Item = SegmentSpec>,
+    ) -> Self {
         let segments = segments
             .into_iter()
             .enumerate()
@@ -57,6 +74,7 @@ impl RevalidationCache {
                     index,
                     spec,
                     store: store.clone(),
+                    shared: shared.clone(),
                     clock: clock.clone(),
                     metrics: Arc::default(),
                     in_flight: DashMap::new(),
@@ -66,6 +84,7 @@ impl RevalidationCache {
             .collect();
         RevalidationCache {
             store,
+            shared,
             clock,
             segments,
             ticks: AtomicU64::new(0),
@@ -82,6 +101,11 @@ impl RevalidationCache {
 
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// The second tier, when instances share their cache.
+    pub fn shared(&self) -> Option<&Arc<SharedStore>> {
+        self.shared.as_ref()
     }
 
     /// Entries the timer should refresh now: requested since they were made,
@@ -112,7 +136,11 @@ impl RevalidationCache {
             .iter()
             .filter(|s| s.spec.policy != CachePolicy::Bypass)
             .map(|s| (s.spec.route.as_str(), &*s.metrics));
-        render_prometheus(cached, self.ticks.load(Ordering::Relaxed))
+        let mut text = render_prometheus(cached, self.ticks.load(Ordering::Relaxed));
+        if let Some(shared) = &self.shared {
+            text.push_str(&shared.render_metrics());
+        }
+        text
     }
 
     /// Bytes held in the store.
@@ -137,6 +165,7 @@ pub struct SegmentCache {
     index: usize,
     spec: SegmentSpec,
     store: DynStore,
+    shared: Option<Arc<SharedStore>>,
     clock: Clock,
     metrics: Arc<SegmentMetrics>,
     /// Regenerations that requests wait for (misses, path revalidations).
@@ -241,6 +270,7 @@ impl SegmentCache {
                     cache: self.clone(),
                     key: key.to_string(),
                     sender: Some(sender),
+                    lock: None,
                 })
             }
         }
@@ -273,14 +303,37 @@ impl SegmentCache {
             key: key.to_string(),
             failures,
             done: false,
+            lock: None,
         })
     }
 
-    fn store_response(&self, key: &str, response: CachedResponse) -> Arc<CacheEntry> {
+    /// Stores a regenerated response in memory and, with a shared tier, in
+    /// Redis too, releasing the lock held for it there.
+    fn store_response(
+        &self,
+        key: &str,
+        response: CachedResponse,
+        lock: Option<LockToken>,
+    ) -> Arc<CacheEntry> {
+        if let Some(shared) = &self.shared {
+            shared.put_detached(SharedWrite {
+                key: key.to_string(),
+                path: key.split('?').next().unwrap_or(key).to_string(),
+                response: response.clone(),
+                made_unix_ms: unix_ms(),
+                ttl: shared.ttl_for(self.revalidate()),
+                tags: self.spec.tags.clone(),
+                lock,
+            });
+        }
+        self.insert(key, response, self.clock.now())
+    }
+
+    fn insert(&self, key: &str, response: CachedResponse, made_at: Instant) -> Arc<CacheEntry> {
         let weight = key.len() + response.weight();
         let entry = Arc::new(CacheEntry::new(
             response,
-            self.clock.now(),
+            made_at,
             self.index,
             self.metrics.clone(),
         ));
@@ -289,10 +342,35 @@ impl SegmentCache {
         entry
     }
 
+    /// Takes an entry another instance made into memory, with its age.
+    fn adopt(&self, key: &str, shared: SharedEntry) -> Arc<CacheEntry> {
+        let age = Duration::from_millis(unix_ms().saturating_sub(shared.made_unix_ms));
+        let now = self.clock.now();
+        let made_at = now.checked_sub(age).unwrap_or(now);
+        let entry = self.insert(key, shared.response, made_at);
+        if shared.expired {
+            entry.expire();
+        }
+        SegmentMetrics::count(&self.metrics.shared);
+        entry
+    }
+
+    /// Whether an entry read from Redis is fresh by its own age and flags.
+    fn is_fresh_shared(&self, shared: &SharedEntry) -> bool {
+        let age = Duration::from_millis(unix_ms().saturating_sub(shared.made_unix_ms));
+        !shared.expired && !shared.invalidated && self.revalidate().is_none_or(|p| age < p)
+    }
+
     /// `revalidate_tag`: every entry of this segment turns stale now; the
     /// next request is served it and starts one refresh.
     pub fn expire_all(&self) -> usize {
         self.each_own_entry(|_, entry| entry.expire())
+    }
+
+    /// Every entry of this segment regenerates on its next request: for
+    /// path revalidations an instance missed while Redis was away.
+    pub fn invalidate_all(&self) -> usize {
+        self.each_own_entry(|_, entry| entry.invalidate())
     }
 
     /// `revalidate_path`: the next request for `path` regenerates and waits.
@@ -346,15 +424,64 @@ pub struct FillGuard {
     cache: Arc<SegmentCache>,
     key: String,
     sender: Option<watch::Sender<Option<Arc<CachedResponse>>>>,
+    /// The key's lock in Redis, when this instance regenerates it for all.
+    lock: Option<LockToken>,
 }
 
 impl FillGuard {
+    /// With a shared tier, before regenerating: an entry another instance
+    /// made (now in memory too), or `None` to regenerate here. Takes the
+    /// key's lock in Redis, or waits for the instance holding it, up to the
+    /// lock's life; if Redis is down, regenerates here at once.
+    pub async fn from_peers(&mut self) -> Option<Arc<CacheEntry>> {
+        let shared = self.cache.shared.clone()?;
+        if let Some(entry) = self.adopt_usable(&shared).await {
+            return Some(entry);
+        }
+        match shared.try_lock(&self.key).await {
+            LockOutcome::Acquired(token) => {
+                // A peer may have written and let go just before.
+                if let Some(entry) = self.adopt_usable(&shared).await {
+                    shared.unlock_detached(&self.key, token);
+                    return Some(entry);
+                }
+                self.lock = Some(token);
+                None
+            }
+            LockOutcome::HeldElsewhere => {
+                let deadline = Instant::now() + shared.lock_ttl();
+                while Instant::now() < deadline {
+                    tokio::time::sleep(PEER_POLL).await;
+                    if let Some(entry) = self.adopt_usable(&shared).await {
+                        return Some(entry);
+                    }
+                }
+                None
+            }
+            LockOutcome::Unavailable => None,
+        }
+    }
+
+    async fn adopt_usable(&self, shared: &SharedStore) -> Option<Arc<CacheEntry>> {
+        let found = shared.get(&self.key).await?;
+        (!found.invalidated).then(|| self.cache.adopt(&self.key, found))
+    }
+
+    /// Hands an entry found in Redis to every waiter.
+    pub fn share(mut self, entry: &CacheEntry) {
+        if let Some(sender) = self.sender.take() {
+            sender.send_replace(Some(Arc::new(entry.response.clone())));
+        }
+    }
+
     /// Stores `response` if it may be shared, hands it to every waiter, and
     /// reports whether it was stored.
     pub fn complete(mut self, response: CachedResponse) -> bool {
         let stored = response.is_storable();
         let response = if stored {
-            let entry = self.cache.store_response(&self.key, response);
+            let entry = self
+                .cache
+                .store_response(&self.key, response, self.lock.take());
             Arc::new(entry.response.clone())
         } else {
             Arc::new(response)
@@ -370,8 +497,28 @@ impl Drop for FillGuard {
     /// Leaves the map last, after the entry is stored, so that no request
     /// can find neither the entry nor a regeneration to wait for.
     fn drop(&mut self) {
+        release(&self.cache, &self.key, self.lock.take());
         self.cache.in_flight.remove(&self.key);
     }
+}
+
+/// Lets go of a Redis lock that no write released.
+fn release(cache: &SegmentCache, key: &str, lock: Option<LockToken>) {
+    if let (Some(shared), Some(token)) = (&cache.shared, lock) {
+        shared.unlock_detached(key, token);
+    }
+}
+
+/// What [`RefreshGuard::from_peers`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PeerRefresh {
+    /// Another instance made a fresh entry; it is in memory now.
+    Adopted,
+    /// Another instance is refreshing the key; this one serves stale a
+    /// little longer and then picks up its entry.
+    Yielded,
+    /// Regenerate here (holding the key's lock, or without Redis).
+    Regenerate,
 }
 
 /// The one background refresh of a stale key.
@@ -380,11 +527,59 @@ pub struct RefreshGuard {
     key: String,
     failures: u32,
     done: bool,
+    lock: Option<LockToken>,
 }
 
 impl RefreshGuard {
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// With a shared tier, before regenerating: takes a fresh entry another
+    /// instance made, or yields to the instance refreshing the key, or
+    /// takes the key's lock and regenerates.
+    pub async fn from_peers(&mut self) -> PeerRefresh {
+        let Some(shared) = self.cache.shared.clone() else {
+            return PeerRefresh::Regenerate;
+        };
+        if self.adopt_fresh(&shared).await {
+            return PeerRefresh::Adopted;
+        }
+        match shared.try_lock(&self.key).await {
+            LockOutcome::Acquired(token) => {
+                if self.adopt_fresh(&shared).await {
+                    shared.unlock_detached(&self.key, token);
+                    return PeerRefresh::Adopted;
+                }
+                self.lock = Some(token);
+                PeerRefresh::Regenerate
+            }
+            LockOutcome::HeldElsewhere => {
+                self.done = true;
+                self.cache.refreshing.insert(
+                    self.key.clone(),
+                    RefreshState::Backoff {
+                        until: self.cache.clock.now() + PEER_RETRY,
+                        failures: self.failures,
+                    },
+                );
+                PeerRefresh::Yielded
+            }
+            LockOutcome::Unavailable => PeerRefresh::Regenerate,
+        }
+    }
+
+    async fn adopt_fresh(&mut self, shared: &SharedStore) -> bool {
+        let Some(found) = shared.get(&self.key).await else {
+            return false;
+        };
+        if !self.cache.is_fresh_shared(&found) {
+            return false;
+        }
+        self.cache.adopt(&self.key, found);
+        self.cache.refreshing.remove(&self.key);
+        self.done = true;
+        true
     }
 
     /// Stores the regenerated response, or, if it may not be stored (a 5xx,
@@ -394,7 +589,8 @@ impl RefreshGuard {
             let reason = format!("the handler answered {}", response.status);
             return self.fail(&reason);
         }
-        self.cache.store_response(&self.key, response);
+        self.cache
+            .store_response(&self.key, response, self.lock.take());
         SegmentMetrics::count(&self.cache.metrics.refreshes);
         self.cache.refreshing.remove(&self.key);
         self.done = true;
@@ -407,6 +603,7 @@ impl RefreshGuard {
     }
 
     fn record_failure(&mut self, reason: &str) {
+        release(&self.cache, &self.key, self.lock.take());
         if self.done {
             return;
         }

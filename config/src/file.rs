@@ -96,7 +96,7 @@ impl Config {
     }
 
     /// Applies `TRELLIS_SECTION__KEY=value` (and the short `TRELLIS_HOST`,
-    /// `TRELLIS_PORT`, `TRELLIS_WORKERS`) over the file's values. A value of
+    /// `TRELLIS_PORT`, `TRELLIS_WORKERS`, `TRELLIS_CACHE_STORE`) over the file's values. A value of
     /// the wrong type is an error naming the variable.
     pub fn apply_env(
         &mut self,
@@ -111,6 +111,7 @@ impl Config {
                     None if ["host", "port", "workers"].contains(&key.as_str()) => {
                         ("server".to_string(), key)
                     }
+                    None if key == "cache_store" => ("cache".to_string(), "store".to_string()),
                     None => return None,
                 };
                 Some((name, format!("{section}.{field}"), value))
@@ -264,6 +265,7 @@ permanent = true
             ("TRELLIS_PORT", "9090"),
             ("TRELLIS_CACHE__TICK_MS", "0"),
             ("TRELLIS_ADMIN__TOKEN", "secret"),
+            ("TRELLIS_CACHE_STORE", "redis://127.0.0.1:6379/0"),
             ("UNRELATED", "1"),
         ];
         config
@@ -272,6 +274,7 @@ permanent = true
         assert_eq!(config.server.port, 9090);
         assert_eq!(config.cache.tick(), None);
         assert_eq!(config.admin.token.as_deref(), Some("secret"));
+        assert_eq!(config.cache.redis_url(), Some("redis://127.0.0.1:6379/0"));
         assert_eq!(
             config.routes[0].line,
             Some(4),

@@ -25,4 +25,4 @@ pub use error::ConfigError;
 pub use file::{Config, DEFAULT_FILE};
 pub use rules::{HeaderRule, RedirectRule, RouteOverride};
 pub use segment::{Dynamic, RouteKind, SegmentConfig};
-pub use server::{AdminConfig, CacheConfig, LimitsConfig, ServerConfig};
+pub use server::{AdminConfig, CacheConfig, LimitsConfig, ServerConfig, MEMORY_STORE};

@@ -90,6 +90,9 @@ impl LimitsConfig {
     }
 }
 
+/// `[cache] store` for a cache of this instance's own.
+pub const MEMORY_STORE: &str = "memory";
+
 /// `[cache]`: the revalidation cache's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -101,6 +104,21 @@ pub struct CacheConfig {
     pub tick_ms: u64,
     /// Seconds after which an entry nobody asks for leaves the cache.
     pub time_to_idle_secs: u64,
+    /// `"memory"` (each instance its own cache), or a Redis URL such as
+    /// `"redis://127.0.0.1:6379/0"`: a second tier shared by every instance
+    /// on it, with one regeneration per key and revalidation reaching all.
+    pub store: String,
+    /// Prefix of every Redis key, so instances of different apps can share
+    /// one Redis.
+    pub key_prefix: String,
+    /// The longest a request waits on Redis before going on without it.
+    pub shared_timeout_ms: u64,
+    /// Seconds an entry stays in Redis past its `revalidate` period (entries
+    /// without one stay a day), so Redis never grows without bound.
+    pub shared_grace_secs: u64,
+    /// How long one instance's regeneration lock on a key lasts if it is
+    /// never released (its holder died).
+    pub shared_lock_ms: u64,
 }
 
 impl CacheConfig {
@@ -112,6 +130,23 @@ impl CacheConfig {
     pub fn time_to_idle(&self) -> Duration {
         Duration::from_secs(self.time_to_idle_secs)
     }
+
+    /// The Redis URL when the cache is shared, `None` for memory only.
+    pub fn redis_url(&self) -> Option<&str> {
+        (self.store != MEMORY_STORE).then_some(self.store.as_str())
+    }
+
+    pub fn shared_timeout(&self) -> Duration {
+        Duration::from_millis(self.shared_timeout_ms)
+    }
+
+    pub fn shared_grace(&self) -> Duration {
+        Duration::from_secs(self.shared_grace_secs)
+    }
+
+    pub fn shared_lock(&self) -> Duration {
+        Duration::from_millis(self.shared_lock_ms)
+    }
 }
 
 impl Default for CacheConfig {
@@ -120,6 +155,11 @@ impl Default for CacheConfig {
             budget_bytes: 256 * 1024 * 1024,
             tick_ms: 1000,
             time_to_idle_secs: 600,
+            store: MEMORY_STORE.to_string(),
+            key_prefix: "trellis".to_string(),
+            shared_timeout_ms: 50,
+            shared_grace_secs: 300,
+            shared_lock_ms: 5000,
         }
     }
 }

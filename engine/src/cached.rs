@@ -7,7 +7,9 @@ use std::sync::Arc;
 use actix_web::http::header::{self, HeaderMap, HeaderName};
 use actix_web::http::{Method, Uri};
 use bytes::Bytes;
-use trellis_cache::{CacheEntry, CachePolicy, CacheStatus, CachedResponse, Fill, Lookup};
+use trellis_cache::{
+    CacheEntry, CachePolicy, CacheStatus, CachedResponse, Fill, Lookup, PeerRefresh,
+};
 
 use crate::context::{Context, Revalidator};
 use crate::cookies::CookieStore;
@@ -34,27 +36,35 @@ pub(crate) async fn respond(
     let CacheLookup { key, found } = lookup;
     match found {
         Lookup::Fresh(entry) => hit(&entry),
-        Lookup::Stale(entry) => {
-            if let Some(guard) = segment.cache.refresh(&key) {
-                let refresh = Regenerate {
-                    key,
-                    params: context.all_params().clone(),
-                    completion: Completion::Refresh(guard),
-                };
-                actix_rt::spawn(regenerate(
-                    segment.clone(),
-                    context.revalidator().clone(),
-                    refresh,
-                ));
-            }
-            let ttl = segment.cache.ttl(&entry);
-            from_cached(&entry.response, CacheStatus::Stale { ttl })
-        }
+        Lookup::Stale(entry) => start_refresh(segment, &context, &key, &entry),
         Lookup::Miss => fill(segment, request, context, &key, None).await,
         Lookup::Invalidated(previous) => {
             fill(segment, request, context, &key, Some(previous)).await
         }
     }
+}
+
+/// Serves a stale entry, starting its one background refresh.
+fn start_refresh(
+    segment: &Arc<ServedSegment>,
+    context: &Context,
+    key: &str,
+    entry: &CacheEntry,
+) -> Response {
+    if let Some(guard) = segment.cache.refresh(key) {
+        let refresh = Regenerate {
+            key: key.to_string(),
+            params: context.all_params().clone(),
+            completion: Completion::Refresh(guard),
+        };
+        actix_rt::spawn(regenerate(
+            segment.clone(),
+            context.revalidator().clone(),
+            refresh,
+        ));
+    }
+    let ttl = segment.cache.ttl(entry);
+    from_cached(&entry.response, CacheStatus::Stale { ttl })
 }
 
 /// Regenerates `key` for this request, or waits for the request already
@@ -67,7 +77,7 @@ async fn fill(
     key: &str,
     previous: Option<Arc<CacheEntry>>,
 ) -> Response {
-    let guard = loop {
+    let mut guard = loop {
         match segment.cache.fill(key) {
             Fill::Ready(entry) => return hit(&entry),
             Fill::Wait(waiter) => match waiter.wait().await {
@@ -78,6 +88,13 @@ async fn fill(
             Fill::Lead(guard) => break guard,
         }
     };
+    if let Some(entry) = guard.from_peers().await {
+        guard.share(&entry);
+        return match segment.cache.lookup(key) {
+            Lookup::Stale(_) => start_refresh(segment, &context, key, &entry),
+            _ => from_cached(&entry.response, CacheStatus::Hit),
+        };
+    }
     let response = segment.run_get(request, context).await;
     let made = match to_cached(response, segment.cache.policy()) {
         Ok(made) => made,
@@ -116,8 +133,16 @@ pub(crate) async fn regenerate(
     let Regenerate {
         key,
         params,
-        completion,
+        mut completion,
     } = regenerate;
+    // Another instance sharing the cache may have made it, or be making it.
+    let from_peers = match &mut completion {
+        Completion::Refresh(guard) => guard.from_peers().await != PeerRefresh::Regenerate,
+        Completion::Fill(guard) => guard.from_peers().await.is_some(),
+    };
+    if from_peers {
+        return;
+    }
     let made = match key.parse::<Uri>() {
         Ok(uri) => {
             let request = Request::new(Method::GET, uri, HeaderMap::new(), Bytes::new());

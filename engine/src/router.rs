@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use trellis_cache::{Clock, MemoryStore, RevalidationCache, SegmentSpec};
+use trellis_cache::{
+    Clock, MemoryStore, RevalidationCache, SegmentSpec, SharedOptions, SharedStore,
+};
 use trellis_config::{Config, RouteKind, RouteOverride};
 use trellis_routes::{RouteError, RoutePattern, RouteTable};
 
@@ -166,7 +168,14 @@ impl Router {
             config.cache.budget_bytes,
             config.cache.time_to_idle(),
         ));
-        let cache = Arc::new(RevalidationCache::new(store, clock, specs));
+        let shared = match config.cache.redis_url() {
+            Some(url) => Some(
+                SharedStore::start(shared_options(url, config, &specs))
+                    .map_err(ServerError::SharedStore)?,
+            ),
+            None => None,
+        };
+        let cache = Arc::new(RevalidationCache::tiered(store, shared, clock, specs));
         let segments = self
             .registrations
             .into_iter()
@@ -182,5 +191,21 @@ impl Router {
             cache,
             rules,
         })
+    }
+}
+
+/// What the shared tier needs: where Redis is, its limits, and every tag
+/// (to catch up on tag revalidations missed while disconnected).
+fn shared_options(url: &str, config: &Config, specs: &[SegmentSpec]) -> SharedOptions {
+    let mut tags: Vec<String> = specs.iter().flat_map(|s| s.tags.clone()).collect();
+    tags.sort();
+    tags.dedup();
+    SharedOptions {
+        url: url.to_string(),
+        key_prefix: config.cache.key_prefix.clone(),
+        timeout: config.cache.shared_timeout(),
+        grace: config.cache.shared_grace(),
+        lock_ttl: config.cache.shared_lock(),
+        tags,
     }
 }

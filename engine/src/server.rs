@@ -14,6 +14,7 @@ use trellis_config::{Config, ConfigError};
 use trellis_routes::RouteError;
 
 use crate::admin::EngineEndpoints;
+use crate::messages::PeerRevalidation;
 use crate::router::Router;
 use crate::serve::{serve, WorkerState};
 use crate::supervisor::Supervisor;
@@ -25,6 +26,8 @@ pub enum ServerError {
     Routes(#[from] RouteError),
     #[error("invalid config: {0}")]
     Config(#[from] ConfigError),
+    #[error("{0}")]
+    SharedStore(String),
     #[error("cannot listen on {address}: {error}")]
     Bind { address: String, error: io::Error },
 }
@@ -63,6 +66,10 @@ impl Server {
     ) -> Result<Server, ServerError> {
         let routes = Arc::new(router.build(&config, clock)?);
         let supervisor = Supervisor::new(routes.clone(), config.cache.tick()).start();
+        if let Some(shared) = routes.cache.shared() {
+            let supervisor = supervisor.clone();
+            shared.subscribe(move |event| supervisor.do_send(PeerRevalidation(event)));
+        }
         let endpoints = Arc::new(EngineEndpoints::new(&config));
         let limits = config.limits.clone();
         let mut http = HttpServer::new(move || {

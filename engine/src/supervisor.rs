@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, Addr, AsyncContext, Handler, Recipient, ResponseFuture};
-use trellis_cache::{CachePolicy, Fill};
+use trellis_cache::{CachePolicy, Fill, SharedEvent};
 
 use crate::context::Revalidator;
 use crate::messages::{
-    Completion, Dispatch, Regenerate, RegisterWorker, RevalidatePath, RevalidateTag,
+    Completion, Dispatch, PeerRevalidation, Regenerate, RegisterWorker, RevalidatePath,
+    RevalidateTag,
 };
 use crate::router::AppRoutes;
 use crate::segment::{SegmentActor, ServedSegment};
@@ -152,11 +153,9 @@ impl Handler<RegisterWorker> for Supervisor {
     }
 }
 
-impl Handler<RevalidatePath> for Supervisor {
-    type Result = ResponseFuture<usize>;
-
+impl Supervisor {
     /// Only the segment whose route matches the path holds its entries.
-    fn handle(&mut self, message: RevalidatePath, _: &mut Self::Context) -> Self::Result {
+    fn revalidate_path_here(&mut self, message: RevalidatePath) -> ResponseFuture<usize> {
         let path = message.path.split('?').next().unwrap_or_default();
         let actor = match self.routes.table.match_path(path) {
             Ok(Some(matched)) => self.actor_for(matched.segment.index()),
@@ -169,22 +168,18 @@ impl Handler<RevalidatePath> for Supervisor {
             }
         })
     }
-}
-
-impl Handler<RevalidateTag> for Supervisor {
-    type Result = ResponseFuture<usize>;
 
     /// Every segment carrying the tag marks its entries stale.
-    fn handle(&mut self, message: RevalidateTag, _: &mut Self::Context) -> Self::Result {
+    fn revalidate_tag_here(&mut self, tag: &str) -> ResponseFuture<usize> {
         let tagged: Vec<usize> = (0..self.routes.segments.len())
-            .filter(|&i| self.routes.cache.segment(i).tags().contains(&message.tag))
+            .filter(|&i| self.routes.cache.segment(i).tags().iter().any(|t| t == tag))
             .collect();
         let sends: Vec<_> = tagged
             .into_iter()
             .filter_map(|i| self.actor_for(i))
             .map(|actor| {
                 actor.send(RevalidateTag {
-                    tag: message.tag.clone(),
+                    tag: tag.to_string(),
                 })
             })
             .collect();
@@ -195,6 +190,63 @@ impl Handler<RevalidateTag> for Supervisor {
                 .map(|marked| marked.unwrap_or(0))
                 .sum()
         })
+    }
+}
+
+impl Handler<RevalidatePath> for Supervisor {
+    type Result = ResponseFuture<usize>;
+
+    /// Here, and on every instance sharing the cache: Redis is told (and
+    /// tells the others) before the reply, so what the caller asks next,
+    /// of any instance, sees the revalidation.
+    fn handle(&mut self, message: RevalidatePath, _: &mut Self::Context) -> Self::Result {
+        let shared = self.routes.cache.shared().cloned();
+        let path = message.path.clone();
+        let here = self.revalidate_path_here(message);
+        Box::pin(async move {
+            if let Some(shared) = shared {
+                shared.revalidate_path(&path).await;
+            }
+            here.await
+        })
+    }
+}
+
+impl Handler<RevalidateTag> for Supervisor {
+    type Result = ResponseFuture<usize>;
+
+    /// Here, and on every instance sharing the cache, as for paths.
+    fn handle(&mut self, message: RevalidateTag, _: &mut Self::Context) -> Self::Result {
+        let shared = self.routes.cache.shared().cloned();
+        let here = self.revalidate_tag_here(&message.tag);
+        Box::pin(async move {
+            if let Some(shared) = shared {
+                shared.revalidate_tag(&message.tag).await;
+            }
+            here.await
+        })
+    }
+}
+
+impl Handler<PeerRevalidation> for Supervisor {
+    type Result = ();
+
+    /// Another instance revalidated: apply it to this one's memory tier
+    /// only (Redis already knows).
+    fn handle(&mut self, message: PeerRevalidation, ctx: &mut Self::Context) {
+        let done = match message.0 {
+            SharedEvent::Tag(tag) => self.revalidate_tag_here(&tag),
+            SharedEvent::Path(path) => self.revalidate_path_here(RevalidatePath { path }),
+            SharedEvent::AllPaths => {
+                for segment in self.routes.cache.segments() {
+                    segment.invalidate_all();
+                }
+                return;
+            }
+        };
+        ctx.spawn(actix::fut::wrap_future(async move {
+            done.await;
+        }));
     }
 }
 

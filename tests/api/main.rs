@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real server on a free port, speaks
 //! HTTP to it, and stops it. One binary, one file per feature.
 
+mod redis_server;
 mod test_app;
 
 mod cache;
@@ -12,6 +13,7 @@ mod params;
 mod requests;
 mod responses;
 mod routing;
+mod shared_cache;
 
 /// The demo app, built from `app/` exactly as the `trellis` binary builds it.
 mod app {

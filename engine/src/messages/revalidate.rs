@@ -4,6 +4,7 @@
 //! the cache entries affected.
 
 use actix::Message;
+use trellis_cache::SharedEvent;
 
 /// The next GET of `path` regenerates while it waits.
 pub(crate) struct RevalidatePath {
@@ -22,4 +23,12 @@ pub(crate) struct RevalidateTag {
 
 impl Message for RevalidateTag {
     type Result = usize;
+}
+
+/// A revalidation made on another instance sharing the cache, heard on
+/// Redis: applied to this instance's memory tier only.
+pub(crate) struct PeerRevalidation(pub SharedEvent);
+
+impl Message for PeerRevalidation {
+    type Result = ();
 }

@@ -1,0 +1,216 @@
+//! Two instances on one real Redis: entries made on one are hits on the
+//! other, a stale key is regenerated once across both, revalidation on one
+//! reaches the other, and an outage leaves both serving from memory until
+//! Redis returns.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+use trellis::{Clock, Response, Router, Segment};
+
+use crate::redis_server::RedisServer;
+use crate::test_app::{eventually, json, spawn_with, test_config, TestApp};
+
+/// `/counted/[id]`: each run takes 100 ms and counts itself in `runs`,
+/// shared by both instances, so regenerations are counted across them.
+fn counted(runs: Arc<AtomicUsize>, revalidate: u64) -> Router {
+    let segment = Segment::new()
+        .get(move |_, _| {
+            let runs = runs.clone();
+            async move {
+                actix_rt::time::sleep(Duration::from_millis(100)).await;
+                let generation = runs.fetch_add(1, Ordering::SeqCst) + 1;
+                Ok(Response::json(&json!({ "generation": generation })))
+            }
+        })
+        .revalidate(revalidate)
+        .tags(&["counted"]);
+    Router::new().route("/counted/[id]", segment)
+}
+
+/// Two instances of `counted` sharing `redis`.
+fn two_instances(redis: &RedisServer, revalidate: u64) -> (TestApp, TestApp, Arc<AtomicUsize>) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let spawn = || {
+        let mut config = test_config();
+        config.cache.store = redis.url();
+        config.cache.key_prefix = "shared-test".into();
+        spawn_with(counted(runs.clone(), revalidate), config, Clock::System)
+    };
+    let (a, b) = (spawn(), spawn());
+    (a, b, runs)
+}
+
+/// The `Cache-Status` and the generation of one GET.
+async fn get(app: &TestApp, path: &str) -> (String, u64) {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    let status = response.headers()["cache-status"]
+        .to_str()
+        .expect("an ASCII Cache-Status")
+        .to_string();
+    let generation = json(response).await["generation"]
+        .as_u64()
+        .expect("a generation");
+    (status, generation)
+}
+
+#[actix_web::test]
+async fn an_entry_made_on_one_instance_is_a_hit_on_the_other() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let (a, b, runs) = two_instances(&redis, 60);
+    assert_eq!(
+        get(&a, "/counted/1").await,
+        ("trellis; fwd=miss; stored".into(), 1)
+    );
+    let (status, generation) = eventually("the entry to reach Redis", || async {
+        let (status, generation) = get(&b, "/counted/1").await;
+        (status == "trellis; hit").then_some((status, generation))
+    })
+    .await;
+    assert_eq!((status.as_str(), generation), ("trellis; hit", 1));
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "made once, for both");
+}
+
+#[actix_web::test]
+async fn a_stale_key_is_regenerated_once_across_both_instances() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let (a, b, runs) = two_instances(&redis, 2);
+    get(&a, "/counted/1").await;
+    eventually("b to hold the entry", || async {
+        (get(&b, "/counted/1").await.0 == "trellis; hit").then_some(())
+    })
+    .await;
+    actix_rt::time::sleep(Duration::from_millis(2100)).await;
+
+    let requests = (0..100).map(|i| {
+        let app = if i % 2 == 0 { &a } else { &b };
+        get(app, "/counted/1")
+    });
+    let answers = futures_util::future::join_all(requests).await;
+    assert!(
+        answers.iter().all(|(_, generation)| *generation <= 2),
+        "{answers:?}"
+    );
+    for app in [&a, &b] {
+        eventually("both to serve the new entry", || async {
+            (get(app, "/counted/1").await.1 == 2).then_some(())
+        })
+        .await;
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 2, "one regeneration for both");
+}
+
+#[actix_web::test]
+async fn revalidate_tag_on_one_instance_makes_the_other_regenerate() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let (a, b, runs) = two_instances(&redis, 3600);
+    get(&a, "/counted/1").await;
+    eventually("b to hold the entry", || async {
+        (get(&b, "/counted/1").await == ("trellis; hit".into(), 1)).then_some(())
+    })
+    .await;
+
+    let response = a
+        .request(Method::POST, "/_trellis/revalidate?tag=counted")
+        .await;
+    assert_eq!(response.status(), 200);
+    let generation = eventually("b to regenerate", || async {
+        let (_, generation) = get(&b, "/counted/1").await;
+        (generation > 1).then_some(generation)
+    })
+    .await;
+    assert_eq!(generation, 2);
+    // a serves its own stale entry once, then takes b's from Redis.
+    eventually("a to pick up b's entry", || async {
+        (get(&a, "/counted/1").await.1 == 2).then_some(())
+    })
+    .await;
+    assert_eq!(runs.load(Ordering::SeqCst), 2, "a did not regenerate");
+}
+
+#[actix_web::test]
+async fn instances_outlive_a_redis_outage_and_share_again_when_it_returns() {
+    let Some(mut redis) = RedisServer::start().await else {
+        return;
+    };
+    let (a, b, _) = two_instances(&redis, 3600);
+    get(&a, "/counted/1").await;
+    eventually("b to hold the entry", || async {
+        (get(&b, "/counted/1").await.0 == "trellis; hit").then_some(())
+    })
+    .await;
+
+    redis.kill();
+    for app in [&a, &b] {
+        assert_eq!(
+            get(app, "/counted/1").await.0,
+            "trellis; hit",
+            "from memory"
+        );
+        let (status, _) = get(app, "/counted/2").await;
+        assert_eq!(status, "trellis; fwd=miss; stored", "made here, alone");
+    }
+    let metrics = a.get("/_trellis/metrics").await.text().await.expect("text");
+    assert!(metrics.contains("trellis_shared_store_up 0"), "{metrics}");
+
+    redis.restart().await;
+    let mut id = 2;
+    eventually("sharing to resume", || {
+        id += 1;
+        let path = format!("/counted/{id}");
+        let (a, b) = (&a, &b);
+        async move {
+            get(a, &path).await;
+            actix_rt::time::sleep(Duration::from_millis(50)).await;
+            (get(b, &path).await.0 == "trellis; hit").then_some(())
+        }
+    })
+    .await;
+    let metrics = a.get("/_trellis/metrics").await.text().await.expect("text");
+    assert!(metrics.contains("trellis_shared_store_up 1"), "{metrics}");
+}
+
+#[actix_web::test]
+async fn revalidate_path_on_one_instance_reaches_the_other() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let (a, b, runs) = two_instances(&redis, 3600);
+    get(&a, "/counted/1").await;
+    get(&a, "/counted/2").await;
+    eventually("b to hold the entry", || async {
+        (get(&b, "/counted/1").await.0 == "trellis; hit").then_some(())
+    })
+    .await;
+
+    let response = a
+        .request(Method::POST, "/_trellis/revalidate?path=/counted/1")
+        .await;
+    assert_eq!(response.status(), 200);
+    let (status, generation) = eventually("b to regenerate the path", || async {
+        let (status, generation) = get(&b, "/counted/1").await;
+        (generation > 2).then_some((status, generation))
+    })
+    .await;
+    assert_eq!(
+        (status.as_str(), generation),
+        ("trellis; fwd=stale; stored", 3)
+    );
+    assert_eq!(
+        get(&a, "/counted/1").await.1,
+        3,
+        "a waits for it, then shares it"
+    );
+    assert_eq!(get(&b, "/counted/2").await.1, 2, "other paths stay");
+    assert_eq!(runs.load(Ordering::SeqCst), 3);
+}
