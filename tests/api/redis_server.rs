@@ -54,6 +54,7 @@ impl RedisServer {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--enable-debug-command", "local"])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server starts");
@@ -65,6 +66,24 @@ impl RedisServer {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         panic!("redis-server on port {} never answered", self.port);
+    }
+
+    /// Makes Redis answer nothing for `seconds`, as an overloaded Redis
+    /// would; returns once the stall has begun.
+    pub async fn stall(&self, seconds: u32) {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("redis accepts");
+        let command = format!("DEBUG SLEEP {seconds}\r\n");
+        stream
+            .write_all(command.as_bytes())
+            .await
+            .expect("command sent");
+        tokio::spawn(async move {
+            let mut reply = [0u8; 5];
+            let _ = stream.read_exact(&mut reply).await;
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
     async fn ping(&self) -> bool {

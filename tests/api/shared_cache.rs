@@ -44,6 +44,29 @@ fn two_instances(redis: &RedisServer, revalidate: u64) -> (TestApp, TestApp, Arc
     (a, b, runs)
 }
 
+/// Redis and two instances on it, `/counted/1` made on `a` and then found
+/// in Redis by `b`; `None` on a machine without Redis, outside CI.
+struct Pair {
+    redis: RedisServer,
+    a: TestApp,
+    b: TestApp,
+    runs: Arc<AtomicUsize>,
+}
+
+async fn primed_pair(revalidate: u64) -> Option<Pair> {
+    let redis = RedisServer::start().await?;
+    let (a, b, runs) = two_instances(&redis, revalidate);
+    assert_eq!(
+        get(&a, "/counted/1").await,
+        ("trellis; fwd=miss; stored".into(), 1)
+    );
+    eventually("b to find a's entry in Redis", || async {
+        (get(&b, "/counted/1").await == ("trellis; hit".into(), 1)).then_some(())
+    })
+    .await;
+    Some(Pair { redis, a, b, runs })
+}
+
 /// The `Cache-Status` and the generation of one GET.
 async fn get(app: &TestApp, path: &str) -> (String, u64) {
     let response = app.get(path).await;
@@ -60,34 +83,21 @@ async fn get(app: &TestApp, path: &str) -> (String, u64) {
 
 #[actix_web::test]
 async fn an_entry_made_on_one_instance_is_a_hit_on_the_other() {
-    let Some(redis) = RedisServer::start().await else {
+    let Some(pair) = primed_pair(60).await else {
         return;
     };
-    let (a, b, runs) = two_instances(&redis, 60);
-    assert_eq!(
-        get(&a, "/counted/1").await,
-        ("trellis; fwd=miss; stored".into(), 1)
-    );
-    let (status, generation) = eventually("the entry to reach Redis", || async {
-        let (status, generation) = get(&b, "/counted/1").await;
-        (status == "trellis; hit").then_some((status, generation))
-    })
-    .await;
-    assert_eq!((status.as_str(), generation), ("trellis; hit", 1));
+    let Pair { a, b, runs, .. } = &pair;
+    assert_eq!(get(b, "/counted/1").await, ("trellis; hit".into(), 1));
+    assert_eq!(get(a, "/counted/1").await, ("trellis; hit".into(), 1));
     assert_eq!(runs.load(Ordering::SeqCst), 1, "made once, for both");
 }
 
 #[actix_web::test]
 async fn a_stale_key_is_regenerated_once_across_both_instances() {
-    let Some(redis) = RedisServer::start().await else {
+    let Some(pair) = primed_pair(2).await else {
         return;
     };
-    let (a, b, runs) = two_instances(&redis, 2);
-    get(&a, "/counted/1").await;
-    eventually("b to hold the entry", || async {
-        (get(&b, "/counted/1").await.0 == "trellis; hit").then_some(())
-    })
-    .await;
+    let Pair { a, b, runs, .. } = &pair;
     actix_rt::time::sleep(Duration::from_millis(2100)).await;
 
     let requests = (0..100).map(|i| {
@@ -99,7 +109,7 @@ async fn a_stale_key_is_regenerated_once_across_both_instances() {
         answers.iter().all(|(_, generation)| *generation <= 2),
         "{answers:?}"
     );
-    for app in [&a, &b] {
+    for app in [a, b] {
         eventually("both to serve the new entry", || async {
             (get(app, "/counted/1").await.1 == 2).then_some(())
         })
@@ -110,29 +120,24 @@ async fn a_stale_key_is_regenerated_once_across_both_instances() {
 
 #[actix_web::test]
 async fn revalidate_tag_on_one_instance_makes_the_other_regenerate() {
-    let Some(redis) = RedisServer::start().await else {
+    let Some(pair) = primed_pair(3600).await else {
         return;
     };
-    let (a, b, runs) = two_instances(&redis, 3600);
-    get(&a, "/counted/1").await;
-    eventually("b to hold the entry", || async {
-        (get(&b, "/counted/1").await == ("trellis; hit".into(), 1)).then_some(())
-    })
-    .await;
+    let Pair { a, b, runs, .. } = &pair;
 
     let response = a
         .request(Method::POST, "/_trellis/revalidate?tag=counted")
         .await;
     assert_eq!(response.status(), 200);
     let generation = eventually("b to regenerate", || async {
-        let (_, generation) = get(&b, "/counted/1").await;
+        let (_, generation) = get(b, "/counted/1").await;
         (generation > 1).then_some(generation)
     })
     .await;
     assert_eq!(generation, 2);
     // a serves its own stale entry once, then takes b's from Redis.
     eventually("a to pick up b's entry", || async {
-        (get(&a, "/counted/1").await.1 == 2).then_some(())
+        (get(a, "/counted/1").await.1 == 2).then_some(())
     })
     .await;
     assert_eq!(runs.load(Ordering::SeqCst), 2, "a did not regenerate");
@@ -140,18 +145,13 @@ async fn revalidate_tag_on_one_instance_makes_the_other_regenerate() {
 
 #[actix_web::test]
 async fn instances_outlive_a_redis_outage_and_share_again_when_it_returns() {
-    let Some(mut redis) = RedisServer::start().await else {
+    let Some(mut pair) = primed_pair(3600).await else {
         return;
     };
-    let (a, b, _) = two_instances(&redis, 3600);
-    get(&a, "/counted/1").await;
-    eventually("b to hold the entry", || async {
-        (get(&b, "/counted/1").await.0 == "trellis; hit").then_some(())
-    })
-    .await;
 
-    redis.kill();
-    for app in [&a, &b] {
+    pair.redis.kill();
+    let Pair { a, b, .. } = &pair;
+    for app in [a, b] {
         assert_eq!(
             get(app, "/counted/1").await.0,
             "trellis; hit",
@@ -163,12 +163,12 @@ async fn instances_outlive_a_redis_outage_and_share_again_when_it_returns() {
     let metrics = a.get("/_trellis/metrics").await.text().await.expect("text");
     assert!(metrics.contains("trellis_shared_store_up 0"), "{metrics}");
 
-    redis.restart().await;
+    pair.redis.restart().await;
+    let Pair { a, b, .. } = &pair;
     let mut id = 2;
     eventually("sharing to resume", || {
         id += 1;
         let path = format!("/counted/{id}");
-        let (a, b) = (&a, &b);
         async move {
             get(a, &path).await;
             actix_rt::time::sleep(Duration::from_millis(50)).await;
@@ -182,23 +182,18 @@ async fn instances_outlive_a_redis_outage_and_share_again_when_it_returns() {
 
 #[actix_web::test]
 async fn revalidate_path_on_one_instance_reaches_the_other() {
-    let Some(redis) = RedisServer::start().await else {
+    let Some(pair) = primed_pair(3600).await else {
         return;
     };
-    let (a, b, runs) = two_instances(&redis, 3600);
-    get(&a, "/counted/1").await;
-    get(&a, "/counted/2").await;
-    eventually("b to hold the entry", || async {
-        (get(&b, "/counted/1").await.0 == "trellis; hit").then_some(())
-    })
-    .await;
+    let Pair { a, b, runs, .. } = &pair;
+    get(a, "/counted/2").await;
 
     let response = a
         .request(Method::POST, "/_trellis/revalidate?path=/counted/1")
         .await;
     assert_eq!(response.status(), 200);
     let (status, generation) = eventually("b to regenerate the path", || async {
-        let (status, generation) = get(&b, "/counted/1").await;
+        let (status, generation) = get(b, "/counted/1").await;
         (generation > 2).then_some((status, generation))
     })
     .await;
@@ -207,10 +202,27 @@ async fn revalidate_path_on_one_instance_reaches_the_other() {
         ("trellis; fwd=stale; stored", 3)
     );
     assert_eq!(
-        get(&a, "/counted/1").await.1,
+        get(a, "/counted/1").await.1,
         3,
         "a waits for it, then shares it"
     );
-    assert_eq!(get(&b, "/counted/2").await.1, 2, "other paths stay");
+    assert_eq!(get(b, "/counted/2").await.1, 2, "other paths stay");
     assert_eq!(runs.load(Ordering::SeqCst), 3);
+}
+
+#[actix_web::test]
+async fn a_stalled_redis_costs_a_timeout_not_a_failure() {
+    let Some(pair) = primed_pair(3600).await else {
+        return;
+    };
+    pair.redis.stall(2).await;
+    let a = &pair.a;
+    let (status, _) = get(a, "/counted/2").await;
+    assert_eq!(
+        status, "trellis; fwd=miss; stored",
+        "made here without Redis"
+    );
+    assert_eq!(get(a, "/counted/1").await.0, "trellis; hit");
+    let metrics = a.get("/_trellis/metrics").await.text().await.expect("text");
+    assert!(metrics.contains("trellis_shared_store_up 0"), "{metrics}");
 }
