@@ -4,11 +4,14 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use actix::{Actor, Handler, ResponseFuture, Supervised};
+use actix::dev::{MessageResponse, OneshotSender};
+use actix::{Actor, Handler, Supervised};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use futures_util::FutureExt;
@@ -446,16 +449,52 @@ impl Supervised for SegmentActor {
 }
 
 impl Handler<Dispatch> for SegmentActor {
-    type Result = ResponseFuture<Response>;
+    type Result = Answer;
 
-    /// Each request runs as its own task on this worker, so a slow route
-    /// function never holds up the requests queued behind it.
-    fn handle(&mut self, dispatch: Dispatch, _: &mut actix::Context<Self>) -> Self::Result {
-        Box::pin(
+    /// A route function that answers without waiting (most do) is answered
+    /// here and now; one that waits runs as its own task on this worker, so
+    /// it never holds up the requests queued behind it.
+    fn handle(&mut self, dispatch: Dispatch, _: &mut actix::Context<Self>) -> Answer {
+        let mut answer = Box::pin(
             self.segment
                 .clone()
                 .respond(dispatch, self.revalidator.clone()),
-        )
+        );
+        // A no-op waker is enough for this first poll: the task that runs a
+        // pending answer polls it again, with its own waker, straight away.
+        match answer
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(response) => Answer::Ready(response),
+            Poll::Pending => Answer::Pending(answer),
+        }
+    }
+}
+
+/// A segment actor's reply to a `Dispatch`: ready now, or still running.
+pub(crate) enum Answer {
+    Ready(Response),
+    Pending(Pin<Box<dyn Future<Output = Response>>>),
+}
+
+impl MessageResponse<SegmentActor, Dispatch> for Answer {
+    fn handle(self, _: &mut actix::Context<SegmentActor>, reply: Option<OneshotSender<Response>>) {
+        match self {
+            Answer::Ready(response) => {
+                if let Some(reply) = reply {
+                    let _ = reply.send(response);
+                }
+            }
+            Answer::Pending(answer) => {
+                actix_rt::spawn(async move {
+                    let response = answer.await;
+                    if let Some(reply) = reply {
+                        let _ = reply.send(response);
+                    }
+                });
+            }
+        }
     }
 }
 
