@@ -51,17 +51,18 @@ PY
 }
 
 ITEM='{"name":"widget","qty":2}'
-declare -A RAW_PATH=( [hello]=/api/hello [dashboard]=/dashboard/1 [posts]=/api/hello [items]=/items )
-declare -A TRELLIS_PATH=( [hello]=/api/hello [dashboard]=/dashboard/1 [posts]=/posts [items]=/items )
+declare -A RAW_PATH=( [hello]=/api/hello [hello+hop]=/api/hello-via-actor [dashboard]=/dashboard/1 [posts]=/api/hello [items]=/items )
+declare -A TRELLIS_PATH=( [hello]=/api/hello [hello+hop]=/api/hello [dashboard]=/dashboard/1 [posts]=/posts [items]=/items )
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "load: trellis bench -c $CONNECTIONS -d $DURATION, server on core 0 (1 worker), load on core 1"
 echo "(posts: Trellis serves /posts from its cache; raw answers /api/hello, the cheapest handler)"
+echo "(hello+hop: raw answers /api/hello behind one message to an actor on its thread, as Trellis does)"
 for round in 1 2; do
   echo
   echo "round $round"
   printf '%-10s %12s %9s %9s | %12s %9s %9s | %7s %7s %7s\n' path "raw rps" "p99 ms" "cpu us" "trellis rps" "p99 ms" "cpu us" "rps x" "p99 x" "cpu x"
-  for name in hello dashboard posts items; do
+  for name in hello hello+hop dashboard posts items; do
     args=()
     [ "$name" = items ] && args=(-m POST -H 'content-type: application/json' --body "$ITEM")
     read -r r_rps r_p99 r_cpu <<<"$(measure "$RAW_PID" "http://127.0.0.1:$RAW_PORT${RAW_PATH[$name]}" "${args[@]}")"
