@@ -22,7 +22,7 @@ pub(crate) fn preflight(
     let mut response = Response::empty(StatusCode::NO_CONTENT);
     let out = response.headers_mut();
     out.insert(header::ALLOW, allow.clone());
-    if !allow_origin(policy, headers, out) {
+    if !allow_origin(policy, headers.get(header::ORIGIN), out) {
         return Some(response);
     }
     let methods = match policy.allowed_methods.is_empty() {
@@ -46,14 +46,14 @@ pub(crate) fn preflight(
 }
 
 /// Labels a response to a cross-origin request from an allowed origin.
-pub(crate) fn decorate(policy: &CorsPolicy, request_headers: &HeaderMap, response: &mut Response) {
-    allow_origin(policy, request_headers, response.headers_mut());
+pub(crate) fn decorate(policy: &CorsPolicy, origin: Option<&HeaderValue>, response: &mut Response) {
+    allow_origin(policy, origin, response.headers_mut());
 }
 
 /// Sets `Access-Control-Allow-Origin` (and credentials, and `Vary`) when the
 /// request's origin is allowed; reports whether it was.
-fn allow_origin(policy: &CorsPolicy, request_headers: &HeaderMap, out: &mut HeaderMap) -> bool {
-    let Some(origin) = request_headers.get(header::ORIGIN) else {
+fn allow_origin(policy: &CorsPolicy, origin: Option<&HeaderValue>, out: &mut HeaderMap) -> bool {
+    let Some(origin) = origin else {
         return false;
     };
     let Ok(origin_text) = origin.to_str() else {

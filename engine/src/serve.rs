@@ -1,14 +1,16 @@
 //! A request's way through an HTTP worker: canonical path, match, body,
 //! `Dispatch` to the segment actor, response, log line.
 
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{Addr, Recipient};
 use actix_web::body::{BodyStream, BoxBody};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{StatusCode, Uri};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use trellis_cache::Lookup;
@@ -37,14 +39,16 @@ pub(crate) struct WorkerState {
     pub limits: LimitsConfig,
 }
 
-/// The one actix-web service: every request comes through here.
+/// The one actix-web service: every request comes through here. It takes
+/// the `ServiceRequest` itself so the request's headers can be moved into
+/// the route function's `Request` instead of copied.
 pub(crate) async fn serve(
-    req: HttpRequest,
-    payload: web::Payload,
-    worker: web::Data<WorkerState>,
-) -> HttpResponse {
+    mut req: ServiceRequest,
+    worker: Rc<WorkerState>,
+) -> Result<ServiceResponse, actix_web::Error> {
     let started = Instant::now();
-    let (route, mut response) = answer(&req, payload, &worker).await;
+    let payload = req.take_payload();
+    let (route, mut response) = answer(&mut req, payload, &worker).await;
     worker.routes.rules.add_headers(req.path(), &mut response);
     tracing::info!(
         method = %req.method(),
@@ -54,19 +58,19 @@ pub(crate) async fn serve(
         micros = started.elapsed().as_micros() as u64,
         "request"
     );
-    into_http(response)
+    Ok(req.into_response(into_http(response)))
 }
 
 /// The response, and the matched route pattern (`-` when none matched).
 async fn answer<'w>(
-    req: &HttpRequest,
-    payload: web::Payload,
+    req: &mut ServiceRequest,
+    payload: Payload,
     worker: &'w WorkerState,
 ) -> (&'w str, Response) {
     let Some(method) = HttpMethod::from_method(req.method()) else {
         return ("-", method::not_implemented());
     };
-    if let Some(refused) = guard::check(req, &worker.limits) {
+    if let Some(refused) = guard::check(req.request(), &worker.limits) {
         return ("-", refused);
     }
     if let Some(location) = canonical_location(req.uri()) {
@@ -77,7 +81,7 @@ async fn answer<'w>(
     }
     if let Some(response) = worker
         .endpoints
-        .answer(req, &worker.routes, &worker.supervisor)
+        .answer(req.request(), &worker.routes, &worker.supervisor)
         .await
     {
         return ("-", response);
@@ -99,30 +103,27 @@ async fn answer<'w>(
     };
     let segment = &worker.routes.segments[matched.segment.index()];
     let route = segment.route();
-    let mut response = match segment.cors() {
-        Some(policy) => match cors::preflight(policy, req.method(), req.headers(), segment.allow())
-        {
-            Some(preflight) => return (route, preflight),
-            None => answer_segment(req, payload, worker, method, matched, segment).await,
-        },
-        None => {
-            return (
-                route,
-                answer_segment(req, payload, worker, method, matched, segment).await,
-            )
-        }
+    let Some(policy) = segment.cors() else {
+        return (
+            route,
+            answer_segment(req, payload, worker, method, matched, segment).await,
+        );
     };
-    if let Some(policy) = segment.cors() {
-        cors::decorate(policy, req.headers(), &mut response);
+    if let Some(preflight) = cors::preflight(policy, req.method(), req.headers(), segment.allow()) {
+        return (route, preflight);
     }
+    // The headers move into the route function's request: keep the origin.
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let mut response = answer_segment(req, payload, worker, method, matched, segment).await;
+    cors::decorate(policy, origin.as_ref(), &mut response);
     (route, response)
 }
 
 /// The response of a matched segment: a fresh hit from its cache, or its
 /// actor's answer.
 async fn answer_segment(
-    req: &HttpRequest,
-    payload: web::Payload,
+    req: &mut ServiceRequest,
+    payload: Payload,
     worker: &WorkerState,
     method: HttpMethod,
     matched: RouteMatch,
@@ -144,14 +145,14 @@ async fn answer_segment(
         None
     };
     let limit = segment.body_limit().unwrap_or(worker.limits.body_bytes);
-    let body = match read_body(req, payload, limit, worker.limits.body_timeout()).await {
+    let body = match read_body(req.headers(), payload, limit, worker.limits.body_timeout()).await {
         Ok(body) => body,
         Err(response) => return response,
     };
     let request = Request::new(
         req.method().clone(),
         req.uri().clone(),
-        req.headers().clone(),
+        std::mem::take(req.headers_mut()),
         body,
     );
     let dispatch = Dispatch {
@@ -214,8 +215,8 @@ fn permanent_redirect(location: &str) -> Response {
 /// passes the limit otherwise. A body still arriving after `timeout` is a
 /// 408 (a slow client must not hold a worker's memory).
 async fn read_body(
-    req: &HttpRequest,
-    payload: web::Payload,
+    headers: &HeaderMap,
+    payload: Payload,
     limit: usize,
     timeout: Duration,
 ) -> Result<Bytes, Response> {
@@ -225,13 +226,12 @@ async fn read_body(
             &format!("body larger than the limit of {limit} bytes"),
         )
     };
-    let declared = req
-        .headers()
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     // Most requests (every GET) have no body: no read, no timer.
-    if declared.unwrap_or(0) == 0 && !req.headers().contains_key(header::TRANSFER_ENCODING) {
+    if declared.unwrap_or(0) == 0 && !headers.contains_key(header::TRANSFER_ENCODING) {
         return Ok(Bytes::new());
     }
     if declared.is_some_and(|len| len > limit as u64) {
@@ -267,7 +267,7 @@ enum BodyError {
 }
 
 async fn collect_body(
-    mut payload: web::Payload,
+    mut payload: Payload,
     capacity: usize,
     limit: usize,
 ) -> Result<Bytes, BodyError> {

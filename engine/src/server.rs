@@ -3,12 +3,14 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use actix::Actor;
+use actix_web::dev::fn_service;
 use actix_web::dev::ServerHandle;
 use actix_web::http::KeepAlive;
-use actix_web::{web, App, HttpServer};
+use actix_web::{App, HttpServer};
 use trellis_cache::Clock;
 use trellis_config::{Config, ConfigError};
 use trellis_routes::RouteError;
@@ -73,16 +75,14 @@ impl Server {
         let endpoints = Arc::new(EngineEndpoints::new(&config));
         let limits = config.limits.clone();
         let mut http = HttpServer::new(move || {
-            let worker = WorkerState {
+            let worker = Rc::new(WorkerState {
                 segments: Supervisor::start_worker(&supervisor, &routes),
                 routes: routes.clone(),
                 supervisor: supervisor.clone(),
                 endpoints: endpoints.clone(),
                 limits: limits.clone(),
-            };
-            App::new()
-                .app_data(web::Data::new(worker))
-                .default_service(web::to(serve))
+            });
+            App::new().default_service(fn_service(move |req| serve(req, worker.clone())))
         })
         .keep_alive(
             config
