@@ -25,7 +25,15 @@ pub struct Context {
 
 /// Sends on-demand revalidation to the supervisor.
 #[derive(Clone)]
-pub(crate) struct Revalidator(pub Addr<Supervisor>);
+pub(crate) struct Revalidator(Arc<Addr<Supervisor>>);
+
+impl Revalidator {
+    /// The `Arc` makes the per-request clone two atomic operations: an
+    /// `Addr` clone and drop also count senders on the mailbox.
+    pub(crate) fn new(supervisor: Addr<Supervisor>) -> Self {
+        Revalidator(Arc::new(supervisor))
+    }
+}
 
 impl Context {
     pub(crate) fn new(params: Params, revalidator: Revalidator, cookies: CookieStore) -> Self {

@@ -51,7 +51,7 @@ impl SegmentProbe {
         Ok(SegmentProbe {
             segment: routes.segments[index].clone(),
             actor: actors[index].clone(),
-            revalidator: Revalidator(supervisor),
+            revalidator: Revalidator::new(supervisor),
             params: matched.params,
             uri,
         })

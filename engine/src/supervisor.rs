@@ -46,7 +46,7 @@ impl Supervisor {
         supervisor: &Addr<Supervisor>,
         routes: &AppRoutes,
     ) -> Vec<Recipient<Dispatch>> {
-        let revalidator = Revalidator(supervisor.clone());
+        let revalidator = Revalidator::new(supervisor.clone());
         let actors: Vec<_> = routes
             .segments
             .iter()
@@ -304,7 +304,7 @@ mod tests {
             .unwrap();
         let served = routes.segments[0].clone();
         let supervisor = Supervisor::new(Arc::new(routes), None).start();
-        let actor = start_segment(served, Revalidator(supervisor));
+        let actor = start_segment(served, Revalidator::new(supervisor));
         actor.send(Crash).await.unwrap();
         let response = actor
             .send(dispatch())
