@@ -131,6 +131,8 @@ struct Inner {
     health: Health,
     /// Invalidation versions seen, by version key.
     versions: Mutex<HashMap<String, i64>>,
+    /// Revalidations made here while Redis was away, to send on its return.
+    pending: Mutex<Vec<SharedEvent>>,
     scripts: Scripts,
 }
 
@@ -176,6 +178,7 @@ impl SharedStore {
             origin: instance_id(),
             health: Health::default(),
             versions: Mutex::default(),
+            pending: Mutex::default(),
             scripts: Scripts {
                 put: Script::new(PUT_SCRIPT),
                 unlock: Script::new(UNLOCK_SCRIPT),
@@ -277,44 +280,25 @@ impl SharedStore {
     /// `revalidate_tag` for every instance: marks the tag's entries in Redis
     /// stale, bumps its version, and tells the other instances.
     pub async fn revalidate_tag(&self, tag: &str) {
-        self.revalidate("tag", tag, "t", &format!("v:tag:{tag}"), "expired")
-            .await;
+        self.revalidate(SharedEvent::Tag(tag.to_string())).await;
     }
 
     /// `revalidate_path` for every instance: marks the path's entries in
     /// Redis for regeneration, bumps the paths version, and tells the others.
     pub async fn revalidate_path(&self, path: &str) {
-        self.revalidate("path", path, "p", "v:paths", "invalidated")
-            .await;
+        self.revalidate(SharedEvent::Path(path.to_string())).await;
     }
 
-    async fn revalidate(&self, kind: &str, name: &str, set: &str, version: &str, flag: &str) {
-        let set_key = self.inner.key(set, name);
-        let version_key = format!("{}:{version}", self.inner.options.key_prefix);
-        let channel = self.inner.channel();
-        let args = [
-            flag.to_string(),
-            channel,
-            kind.to_string(),
-            self.inner.origin.clone(),
-            name.to_string(),
-        ];
+    /// A revalidation Redis cannot take now is kept, and sent when Redis
+    /// answers again, so the other instances never miss it.
+    async fn revalidate(&self, event: SharedEvent) {
         let inner = self.inner.clone();
-        let tracked = version_key.clone();
-        let version: Option<i64> = self
-            .call(move |mut conn| async move {
-                inner
-                    .scripts
-                    .revalidate
-                    .key(set_key)
-                    .key(version_key)
-                    .arg(&args[..])
-                    .invoke_async(&mut conn)
-                    .await
-            })
+        let sent = event.clone();
+        let done = self
+            .call(move |mut conn| async move { inner.publish(&mut conn, &sent).await })
             .await;
-        if let Some(version) = version {
-            self.inner.saw_version(&tracked, version);
+        if done.is_none() {
+            self.inner.keep_pending(event);
         }
     }
 
@@ -425,6 +409,60 @@ impl Inner {
             .cloned()
     }
 
+    /// Flags the entries in Redis, bumps the version, and publishes.
+    async fn publish(&self, conn: &mut ConnectionManager, event: &SharedEvent) -> RedisResult<()> {
+        let prefix = &self.options.key_prefix;
+        let (kind, name, set, version_key, flag) = match event {
+            SharedEvent::Tag(tag) => ("tag", tag, "t", format!("{prefix}:v:tag:{tag}"), "expired"),
+            SharedEvent::Path(path) => (
+                "path",
+                path,
+                "p",
+                format!("{prefix}:v:paths"),
+                "invalidated",
+            ),
+            SharedEvent::AllPaths => return Ok(()),
+        };
+        let version: i64 = self
+            .scripts
+            .revalidate
+            .key(self.key(set, name))
+            .key(&version_key)
+            .arg(flag)
+            .arg(self.channel())
+            .arg(kind)
+            .arg(&self.origin)
+            .arg(name)
+            .invoke_async(conn)
+            .await?;
+        self.saw_version(&version_key, version);
+        Ok(())
+    }
+
+    fn keep_pending(&self, event: SharedEvent) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if !pending.contains(&event) {
+            pending.push(event);
+        }
+    }
+
+    /// Sends the revalidations kept while Redis was away.
+    async fn send_pending(&self) {
+        let events = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        if events.is_empty() {
+            return;
+        }
+        let Ok(mut conn) = self.connection().await else {
+            events.into_iter().for_each(|e| self.keep_pending(e));
+            return;
+        };
+        for event in events {
+            if self.publish(&mut conn, &event).await.is_err() {
+                self.keep_pending(event);
+            }
+        }
+    }
+
     /// Records a version seen; true when it is newer than the last one.
     fn saw_version(&self, key: &str, version: i64) -> bool {
         let mut versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
@@ -438,21 +476,36 @@ impl Inner {
     /// drops, and starts over.
     async fn listen(&self, deliver: &(impl Fn(SharedEvent) + Send + Sync)) {
         loop {
-            match self.client.get_async_pubsub().await {
-                Ok(mut pubsub) => {
+            let connected = tokio::time::timeout(PROBE_INTERVAL, self.client.get_async_pubsub());
+            match connected.await {
+                Ok(Ok(mut pubsub)) => {
                     if pubsub.subscribe(self.channel()).await.is_ok() {
-                        self.health.succeeded();
+                        self.send_pending().await;
                         self.catch_up(deliver).await;
                         let mut messages = pubsub.on_message();
-                        while let Some(message) = messages.next().await {
-                            if let Ok(text) = message.get_payload::<String>() {
-                                self.receive(&text, deliver);
+                        let mut retry = tokio::time::interval(PROBE_INTERVAL);
+                        loop {
+                            tokio::select! {
+                                message = messages.next() => match message {
+                                    Some(message) => {
+                                        if let Ok(text) = message.get_payload::<String>() {
+                                            self.receive(&text, deliver);
+                                        }
+                                    }
+                                    None => break,
+                                },
+                                // A send that failed (the first command after
+                                // an outage often does) is retried here.
+                                _ = retry.tick() => self.send_pending().await,
                             }
                         }
                     }
-                    self.health.failed("the event subscription dropped");
+                    // A dropped subscription alone is no outage: calls
+                    // tell that; this only resubscribes.
+                    tracing::debug!("Redis event subscription dropped; resubscribing");
                 }
-                Err(error) => self.health.failed(&error.to_string()),
+                Ok(Err(error)) => self.health.failed(&error.to_string()),
+                Err(_) => self.health.failed("no answer within the timeout"),
             }
             tokio::time::sleep(PROBE_INTERVAL).await;
         }
@@ -511,10 +564,8 @@ impl Inner {
                 .map(Some)
                 .chain(std::iter::once(None)),
         ) {
-            let Some(version) = version else {
-                continue;
-            };
-            if self.saw_version(key, version) {
+            // A version never bumped is 0, so the first bump is news.
+            if self.saw_version(key, version.unwrap_or(0)) {
                 deliver(match tag {
                     Some(tag) => SharedEvent::Tag(tag.clone()),
                     None => SharedEvent::AllPaths,

@@ -68,6 +68,26 @@ impl RedisServer {
         panic!("redis-server on port {} never answered", self.port);
     }
 
+    /// Sends one command and returns its reply as sent (RESP), trimmed.
+    pub async fn command(&self, command: &str) -> String {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("redis accepts");
+        stream
+            .write_all(format!("{command}\r\n").as_bytes())
+            .await
+            .expect("command sent");
+        // A reply may come in pieces: read until Redis has been quiet a while.
+        let mut reply = Vec::new();
+        let mut chunk = [0u8; 256];
+        while let Ok(Ok(read @ 1..)) =
+            tokio::time::timeout(Duration::from_millis(50), stream.read(&mut chunk)).await
+        {
+            reply.extend_from_slice(&chunk[..read]);
+        }
+        String::from_utf8_lossy(&reply).trim_end().to_string()
+    }
+
     /// Makes Redis answer nothing for `seconds`, as an overloaded Redis
     /// would; returns once the stall has begun.
     pub async fn stall(&self, seconds: u32) {

@@ -162,6 +162,11 @@ async fn instances_outlive_a_redis_outage_and_share_again_when_it_returns() {
     }
     let metrics = a.get("/_trellis/metrics").await.text().await.expect("text");
     assert!(metrics.contains("trellis_shared_store_up 0"), "{metrics}");
+    // Revalidated here during the outage: b hears of it once Redis is back.
+    let response = a
+        .request(Method::POST, "/_trellis/revalidate?tag=counted")
+        .await;
+    assert_eq!(response.status(), 200);
 
     pair.redis.restart().await;
     let Pair { a, b, .. } = &pair;
@@ -178,6 +183,11 @@ async fn instances_outlive_a_redis_outage_and_share_again_when_it_returns() {
     .await;
     let metrics = a.get("/_trellis/metrics").await.text().await.expect("text");
     assert!(metrics.contains("trellis_shared_store_up 1"), "{metrics}");
+    eventually(
+        "b to apply the revalidation made during the outage",
+        || async { (get(b, "/counted/1").await.1 > 1).then_some(()) },
+    )
+    .await;
 }
 
 #[actix_web::test]
@@ -225,4 +235,31 @@ async fn a_stalled_redis_costs_a_timeout_not_a_failure() {
     assert_eq!(get(a, "/counted/1").await.0, "trellis; hit");
     let metrics = a.get("/_trellis/metrics").await.text().await.expect("text");
     assert!(metrics.contains("trellis_shared_store_up 0"), "{metrics}");
+}
+
+#[actix_web::test]
+async fn an_instance_that_missed_a_revalidation_catches_up_on_reconnecting() {
+    let Some(pair) = primed_pair(3600).await else {
+        return;
+    };
+    let Pair { a, b, runs, .. } = &pair;
+    eventually("both instances to subscribe", || async {
+        let subscribers = pair.redis.command("PUBSUB NUMSUB shared-test:events").await;
+        eprintln!("NUMSUB {subscribers:?}");
+        subscribers.ends_with(":2").then_some(())
+    })
+    .await;
+    // Both lose their event subscriptions; a's revalidation goes out while
+    // nobody listens.
+    let killed = pair.redis.command("CLIENT KILL TYPE pubsub").await;
+    assert_eq!(killed, ":2", "two subscriptions, one per instance");
+    let response = a
+        .request(Method::POST, "/_trellis/revalidate?tag=counted")
+        .await;
+    assert_eq!(response.status(), 200);
+    eventually("b to catch up and regenerate", || async {
+        (get(b, "/counted/1").await.1 == 2).then_some(())
+    })
+    .await;
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
 }
