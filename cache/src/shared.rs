@@ -9,6 +9,10 @@
 //! invalidation versions, and a pub/sub channel that carries
 //! `revalidate_tag` and `revalidate_path` to every instance.
 //!
+//! The client is the `redis` crate: the most used one, whose
+//! `ConnectionManager` reconnects by itself after an outage, with async
+//! pub/sub and Lua scripts on tokio, which is all this tier needs.
+//!
 //! Redis runs on a thread of its own (a small tokio runtime), so a slow
 //! Redis never stalls an HTTP worker's event loop. Every call has a short
 //! deadline; when Redis fails, the caller goes on without it (serving and
