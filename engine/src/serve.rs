@@ -46,18 +46,21 @@ pub(crate) async fn serve(
     mut req: ServiceRequest,
     worker: Rc<WorkerState>,
 ) -> Result<ServiceResponse, actix_web::Error> {
-    let started = Instant::now();
+    // The clock is read only for the log line, and only when it is on.
+    let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
     let payload = req.take_payload();
     let (route, mut response) = answer(&mut req, payload, &worker).await;
     worker.routes.rules.add_headers(req.path(), &mut response);
-    tracing::info!(
-        method = %req.method(),
-        path = req.path(),
-        route,
-        status = response.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
-        "request"
-    );
+    if let Some(started) = started {
+        tracing::info!(
+            method = %req.method(),
+            path = req.path(),
+            route,
+            status = response.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
     Ok(req.into_response(into_http(response)))
 }
 
