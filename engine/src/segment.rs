@@ -283,7 +283,9 @@ impl ServedSegment {
             CookieStore::new(request.cookie_headers()),
         );
         if let Some(lookup) = lookup {
-            return cached::respond(&self, request, context, lookup).await;
+            // Boxed: the cache's future is large, and only misses and stale
+            // hits (fresh ones never come here) pay for the allocation.
+            return Box::pin(cached::respond(&self, request, context, lookup)).await;
         }
         let handler = match method::resolve(method, |m| self.defines(m)) {
             MethodOutcome::AutoOptions => return method::auto_options(&self.allow),
