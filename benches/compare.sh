@@ -4,14 +4,17 @@
 # (`trellis bench`) gets core 1. For each path: requests/s, p99, and the
 # server's CPU time per request (utime + stime from /proc over the run,
 # divided by the requests served), and the ratios Trellis / raw. The whole
-# round runs twice so the noise is visible. Then wrk and `trellis bench`
-# load the same Trellis path, if wrk is installed.
+# round runs twice so the noise is visible. Within a round, each path is
+# measured in SLICES alternating slices (raw, Trellis, raw, Trellis, ...), so
+# that the machine's drift over seconds falls on both servers alike. Then
+# wrk and `trellis bench` load the same Trellis path, if wrk is installed.
 #
-#   benches/compare.sh            # DURATION=5s CONNECTIONS=32 by default
+#   benches/compare.sh     # SLICES=3 of DURATION=2s each, CONNECTIONS=32
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${DURATION:-5s}
+DURATION=${DURATION:-2s}
+SLICES=${SLICES:-3}
 CONNECTIONS=${CONNECTIONS:-32}
 RAW_PORT=3901
 TRELLIS_PORT=3902
@@ -35,8 +38,8 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 ticks_per_sec=$(getconf CLK_TCK)
 
-# measure PID URL [bench args...] -> "rps p99_ms cpu_us_per_request"
-measure() {
+# slice PID URL [bench args...] -> "requests seconds p99_ms cpu_seconds"
+slice() {
   local pid=$1 url=$2; shift 2
   local before after json
   before=$(cpu_ticks "$pid")
@@ -45,8 +48,8 @@ measure() {
   python3 - "$json" "$before" "$after" "$ticks_per_sec" <<'PY'
 import json, sys
 d = json.loads(sys.argv[1]); before, after, hz = map(float, sys.argv[2:5])
-cpu_us = (after - before) / hz * 1e6 / max(d["requests"], 1)
-print(f'{d["requests_per_sec"]:.0f} {d["latency_ms"]["p99"]:.3f} {cpu_us:.2f}')
+seconds = d["requests"] / max(d["requests_per_sec"], 1e-9)
+print(f'{d["requests"]} {seconds:.4f} {d["latency_ms"]["p99"]:.3f} {(after - before) / hz:.4f}')
 PY
 }
 
@@ -55,7 +58,7 @@ declare -A RAW_PATH=( [hello]=/api/hello [hello+hop]=/api/hello-via-actor [dashb
 declare -A TRELLIS_PATH=( [hello]=/api/hello [hello+hop]=/api/hello [dashboard]=/dashboard/1 [posts]=/posts [items]=/items )
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "load: trellis bench -c $CONNECTIONS -d $DURATION, server on core 0 (1 worker), load on core 1"
+echo "load: trellis bench -c $CONNECTIONS, $SLICES alternating slices of $DURATION per server and path, server on core 0 (1 worker), load on core 1"
 echo "(posts: Trellis serves /posts from its cache; raw answers /api/hello, the cheapest handler)"
 echo "(hello+hop: raw answers /api/hello behind one message to an actor on its thread, as Trellis does)"
 for round in 1 2; do
@@ -65,11 +68,21 @@ for round in 1 2; do
   for name in hello hello+hop dashboard posts items; do
     args=()
     [ "$name" = items ] && args=(-m POST -H 'content-type: application/json' --body "$ITEM")
-    read -r r_rps r_p99 r_cpu <<<"$(measure "$RAW_PID" "http://127.0.0.1:$RAW_PORT${RAW_PATH[$name]}" "${args[@]}")"
-    read -r t_rps t_p99 t_cpu <<<"$(measure "$TRELLIS_PID" "http://127.0.0.1:$TRELLIS_PORT${TRELLIS_PATH[$name]}" "${args[@]}")"
-    python3 - "$name" "$r_rps" "$r_p99" "$r_cpu" "$t_rps" "$t_p99" "$t_cpu" <<'PY'
+    raw_slices=() trellis_slices=()
+    for _ in $(seq "$SLICES"); do
+      raw_slices+=("$(slice "$RAW_PID" "http://127.0.0.1:$RAW_PORT${RAW_PATH[$name]}" "${args[@]}")")
+      trellis_slices+=("$(slice "$TRELLIS_PID" "http://127.0.0.1:$TRELLIS_PORT${TRELLIS_PATH[$name]}" "${args[@]}")")
+    done
+    python3 - "$name" "${raw_slices[*]}" "${trellis_slices[*]}" <<'PY'
 import sys
-name, r_rps, r_p99, r_cpu, t_rps, t_p99, t_cpu = sys.argv[1], *map(float, sys.argv[2:])
+def total(text):
+    v = list(map(float, text.split()))
+    requests, seconds, p99s, cpu = v[0::4], v[1::4], v[2::4], v[3::4]
+    n = sum(requests)
+    # rps over all slices; p99 as the median slice's; CPU per request served
+    return n / sum(seconds), sorted(p99s)[len(p99s) // 2], sum(cpu) * 1e6 / max(n, 1)
+name = sys.argv[1]
+(r_rps, r_p99, r_cpu), (t_rps, t_p99, t_cpu) = total(sys.argv[2]), total(sys.argv[3])
 print(f'{name:<10} {r_rps:12.0f} {r_p99:9.3f} {r_cpu:9.2f} | {t_rps:12.0f} {t_p99:9.3f} {t_cpu:9.2f} | '
       f'{t_rps / r_rps:7.2f} {t_p99 / r_p99:7.2f} {t_cpu / r_cpu:7.2f}')
 PY
