@@ -70,13 +70,7 @@ impl RedisServer {
 
     /// Sends one command and returns its reply as sent (RESP), trimmed.
     pub async fn command(&self, command: &str) -> String {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .expect("redis accepts");
-        stream
-            .write_all(format!("{command}\r\n").as_bytes())
-            .await
-            .expect("command sent");
+        let mut stream = self.send(command).await;
         // A reply may come in pieces: read until Redis has been quiet a while.
         let mut reply = Vec::new();
         let mut chunk = [0u8; 256];
@@ -91,19 +85,23 @@ impl RedisServer {
     /// Makes Redis answer nothing for `seconds`, as an overloaded Redis
     /// would; returns once the stall has begun.
     pub async fn stall(&self, seconds: u32) {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .expect("redis accepts");
-        let command = format!("DEBUG SLEEP {seconds}\r\n");
-        stream
-            .write_all(command.as_bytes())
-            .await
-            .expect("command sent");
+        let mut stream = self.send(&format!("DEBUG SLEEP {seconds}")).await;
         tokio::spawn(async move {
             let mut reply = [0u8; 5];
             let _ = stream.read_exact(&mut reply).await;
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    async fn send(&self, command: &str) -> tokio::net::TcpStream {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("redis accepts");
+        stream
+            .write_all(format!("{command}\r\n").as_bytes())
+            .await
+            .expect("command sent");
+        stream
     }
 
     async fn ping(&self) -> bool {
