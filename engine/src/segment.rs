@@ -263,41 +263,58 @@ impl ServedSegment {
     /// Answers one request: method semantics, then the cache or the route
     /// function, with its errors, panics and `maxDuration` turned into
     /// responses.
-    pub(crate) async fn respond(
+    ///
+    /// The work that needs no waiting happens here, before the future is
+    /// made, so the future holds only what is left (it is moved into a box
+    /// once per request, and request-sized arguments would be carried twice).
+    pub(crate) fn respond(
         self: Arc<Self>,
         dispatch: Dispatch,
         revalidator: Revalidator,
-    ) -> Response {
+    ) -> impl Future<Output = Response> + 'static {
         let Dispatch {
             method,
             request,
             params,
             lookup,
         } = dispatch;
-        if !self.config.dynamic_params && !self.lists(&params) {
-            return Error::NotFound.into_response(self.route());
-        }
-        let context = Context::new(
-            params,
-            revalidator,
-            CookieStore::new(request.cookie_headers()),
-        );
-        if let Some(lookup) = lookup {
-            // Boxed: the cache's future is large, and only misses and stale
-            // hits (fresh ones never come here) pay for the allocation.
-            return Box::pin(cached::respond(&self, request, context, lookup)).await;
-        }
-        let handler = match method::resolve(method, |m| self.defines(m)) {
-            MethodOutcome::AutoOptions => return method::auto_options(&self.allow),
-            MethodOutcome::NotAllowed => return method::not_allowed(&self.allow),
-            MethodOutcome::Run(m) => self.handler(m),
+        let step = if !self.config.dynamic_params && !self.lists(&params) {
+            Step::Done(Error::NotFound.into_response(self.route()))
+        } else {
+            let context = Context::new(
+                params,
+                revalidator,
+                CookieStore::new(request.cookie_headers()),
+            );
+            match lookup {
+                // Boxed: the cache's future is large, and only misses and
+                // stale hits (fresh ones never come here) pay for it.
+                Some(lookup) => Step::Cache(Box::pin(async move {
+                    cached::respond(&self, request, context, lookup).await
+                })),
+                None => match method::resolve(method, |m| self.defines(m)) {
+                    MethodOutcome::AutoOptions => Step::Done(method::auto_options(&self.allow)),
+                    MethodOutcome::NotAllowed => Step::Done(method::not_allowed(&self.allow)),
+                    MethodOutcome::Run(m) => {
+                        Step::Run(self.run(self.handler(m), request, context), method)
+                    }
+                },
+            }
         };
-        let mut response = self.run(handler, request, context).await;
-        if matches!(method, HttpMethod::Get | HttpMethod::Head) {
-            let status = CacheStatus::Bypass.header_value();
-            response.headers_mut().insert(CACHE_STATUS, status);
+        async move {
+            match step {
+                Step::Done(response) => response,
+                Step::Cache(answer) => answer.await,
+                Step::Run(answer, method) => {
+                    let mut response = answer.await;
+                    if matches!(method, HttpMethod::Get | HttpMethod::Head) {
+                        let status = CacheStatus::Bypass.header_value();
+                        response.headers_mut().insert(CACHE_STATUS, status);
+                    }
+                    response
+                }
+            }
         }
-        response
     }
 
     fn handler(&self, method: HttpMethod) -> BoxedHandler {
@@ -311,17 +328,20 @@ impl ServedSegment {
     }
 
     /// Runs the GET function, for the cache.
-    pub(crate) async fn run_get(&self, request: Request, context: Context) -> Response {
+    pub(crate) fn run_get(
+        self: &Arc<Self>,
+        request: Request,
+        context: Context,
+    ) -> impl Future<Output = Response> + 'static {
         self.run(self.handler(HttpMethod::Get), request, context)
-            .await
     }
 
-    async fn run(
-        &self,
+    fn run(
+        self: &Arc<Self>,
         handler: BoxedHandler,
         mut request: Request,
         mut context: Context,
-    ) -> Response {
+    ) -> impl Future<Output = Response> + 'static {
         let dynamic_reads = (self.config.dynamic == Dynamic::Error).then(|| {
             let flag = Arc::new(AtomicBool::new(false));
             request.watch_dynamic_reads(flag.clone());
@@ -330,64 +350,89 @@ impl ServedSegment {
         });
         let cookies = context.cookies.clone();
         let base = request.base();
-        let mut response = self.call(handler, request, context, dynamic_reads).await;
-        finish(&mut response, &cookies, &base);
-        for (name, value) in &self.added_headers {
-            response.headers_mut().insert(name.clone(), value.clone());
+        let answer = self.call(handler, request, context, dynamic_reads);
+        let segment = self.clone();
+        async move {
+            let mut response = answer.await;
+            finish(&mut response, &cookies, &base);
+            for (name, value) in &segment.added_headers {
+                response.headers_mut().insert(name.clone(), value.clone());
+            }
+            response
         }
-        response
     }
 
     /// Calls the route function; its error, panic, overrun of `maxDuration`
     /// or forbidden read of request data becomes the response.
-    async fn call(
-        &self,
+    fn call(
+        self: &Arc<Self>,
         handler: BoxedHandler,
         request: Request,
         context: Context,
         dynamic_reads: Option<Arc<AtomicBool>>,
-    ) -> Response {
-        let call = AssertUnwindSafe(async move { handler(request, context).await }).catch_unwind();
-        let outcome = match self.config.max_duration {
-            Some(limit) => match actix_rt::time::timeout(limit, call).await {
-                Ok(outcome) => outcome,
-                Err(_) => {
-                    tracing::warn!(
-                        route = self.route(),
-                        ?limit,
-                        "route function ran past maxDuration"
-                    );
-                    return Response::json_error(
-                        StatusCode::GATEWAY_TIMEOUT,
-                        "route ran past maxDuration",
-                    );
+    ) -> impl Future<Output = Response> + 'static {
+        // The call itself only makes the function's future (moving the
+        // request into it), but a closure may panic even there.
+        let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler(request, context)));
+        let segment = self.clone();
+        async move {
+            let outcome = match started {
+                Ok(answer) => {
+                    let answer = AssertUnwindSafe(answer).catch_unwind();
+                    match segment.config.max_duration {
+                        // Boxed: a timer is large, and only routes with a
+                        // `maxDuration` need one.
+                        Some(limit) => match Box::pin(actix_rt::time::timeout(limit, answer)).await
+                        {
+                            Ok(outcome) => outcome,
+                            Err(_) => {
+                                tracing::warn!(
+                                    route = segment.route(),
+                                    ?limit,
+                                    "route function ran past maxDuration"
+                                );
+                                return Response::json_error(
+                                    StatusCode::GATEWAY_TIMEOUT,
+                                    "route ran past maxDuration",
+                                );
+                            }
+                        },
+                        None => answer.await,
+                    }
                 }
-            },
-            None => call.await,
-        };
-        if dynamic_reads.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
-            tracing::error!(
-                route = self.route(),
-                "route with DYNAMIC = Error read request data"
-            );
-            return Response::json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "route read request data (headers, cookies or the query) but DYNAMIC = Error makes it static",
-            );
-        }
-        match outcome {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) => error.into_response(self.route()),
-            Err(panic) => {
+                Err(panic) => Err(panic),
+            };
+            if dynamic_reads.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
                 tracing::error!(
-                    route = self.route(),
-                    panic = panic_message(&*panic),
-                    "route function panicked"
+                    route = segment.route(),
+                    "route with DYNAMIC = Error read request data"
                 );
-                Response::empty(StatusCode::INTERNAL_SERVER_ERROR)
+                return Response::json_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "route read request data (headers, cookies or the query) but DYNAMIC = Error makes it static",
+                );
+            }
+            match outcome {
+                Ok(Ok(response)) => response,
+                Ok(Err(error)) => error.into_response(segment.route()),
+                Err(panic) => {
+                    tracing::error!(
+                        route = segment.route(),
+                        panic = panic_message(&*panic),
+                        "route function panicked"
+                    );
+                    Response::empty(StatusCode::INTERNAL_SERVER_ERROR)
+                }
             }
         }
     }
+}
+
+/// What [`ServedSegment::respond`] found it had to wait for, if anything.
+enum Step<Run> {
+    Done(Response),
+    Cache(Pin<Box<dyn Future<Output = Response>>>),
+    Run(Run, HttpMethod),
 }
 
 /// What every route function's response gets on its way out: the cookies
