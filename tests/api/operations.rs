@@ -84,6 +84,16 @@ async fn check_config_accepts_a_good_file_and_names_the_line_of_a_bad_one() {
         assert!(!output.status.success(), "{text}");
         assert!(stderr.contains(line), "{text}: {stderr}");
     }
+
+    let store = ConfigFile::new(
+        "store",
+        "[cache]
+store = \"redis//nowhere\"\n",
+    );
+    let output = trellis(&["check-config", "--config", store.path()]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("cache store `redis//nowhere`"), "{stderr}");
 }
 
 #[actix_web::test]
