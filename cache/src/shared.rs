@@ -51,6 +51,9 @@ use crate::entry::CachedResponse;
 
 /// How often a store that is down lets one call through to probe Redis.
 const PROBE_INTERVAL: Duration = Duration::from_secs(1);
+/// Revalidations kept for Redis during an outage, at most: a bound on
+/// memory however long the outage.
+const MAX_PENDING: usize = 10_000;
 /// How long entries of segments without a `revalidate` period stay.
 const UNTIMED_TTL: Duration = Duration::from_secs(24 * 3600);
 
@@ -445,9 +448,17 @@ impl Inner {
 
     fn keep_pending(&self, event: SharedEvent) {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if !pending.contains(&event) {
-            pending.push(event);
+        if pending.contains(&event) {
+            return;
         }
+        if pending.len() == MAX_PENDING {
+            tracing::warn!(
+                dropped = ?pending[0],
+                "too many revalidations kept for Redis; dropping the oldest"
+            );
+            pending.remove(0);
+        }
+        pending.push(event);
     }
 
     /// Sends the revalidations kept while Redis was away.
@@ -772,6 +783,58 @@ mod tests {
         assert!(!later.should_try(), "and only one");
         later.succeeded();
         assert!(later.should_try());
+    }
+
+    /// An instance's state for a Redis that is never reached.
+    fn unreachable() -> Inner {
+        Inner {
+            client: redis::Client::open("redis://127.0.0.1:1/0").unwrap(),
+            connection: OnceCell::new(),
+            options: SharedOptions {
+                url: "redis://127.0.0.1:1/0".into(),
+                key_prefix: "t".into(),
+                timeout: Duration::from_millis(10),
+                grace: Duration::ZERO,
+                lock_ttl: Duration::from_millis(10),
+                tags: vec![],
+            },
+            origin: instance_id(),
+            health: Health::default(),
+            versions: Mutex::default(),
+            pending: Mutex::default(),
+            scripts: Scripts {
+                put: Script::new(PUT_SCRIPT),
+                unlock: Script::new(UNLOCK_SCRIPT),
+                revalidate: Script::new(REVALIDATE_SCRIPT),
+            },
+        }
+    }
+
+    #[test]
+    fn revalidations_kept_during_an_outage_are_deduplicated_and_bounded() {
+        let inner = unreachable();
+        inner.keep_pending(SharedEvent::Tag("posts".into()));
+        inner.keep_pending(SharedEvent::Tag("posts".into()));
+        assert_eq!(inner.pending.lock().unwrap().len(), 1);
+        for i in 0..MAX_PENDING {
+            inner.keep_pending(SharedEvent::Path(format!("/p/{i}")));
+        }
+        let pending = inner.pending.lock().unwrap();
+        assert_eq!(pending.len(), MAX_PENDING);
+        assert_eq!(
+            pending[0],
+            SharedEvent::Path("/p/0".into()),
+            "the oldest went"
+        );
+    }
+
+    #[test]
+    fn a_version_is_news_only_when_it_moves_forward() {
+        let inner = unreachable();
+        assert!(!inner.saw_version("v", 0), "the first sight sets the mark");
+        assert!(inner.saw_version("v", 2));
+        assert!(!inner.saw_version("v", 1), "an older one (Redis restarted)");
+        assert!(!inner.saw_version("v", 2));
     }
 
     #[test]
