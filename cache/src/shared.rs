@@ -179,22 +179,8 @@ impl SharedStore {
         let runtime = handle_receiver
             .recv()
             .map_err(|e| format!("the Redis thread did not start: {e}"))??;
-        let inner = Inner {
-            client,
-            connection: OnceCell::new(),
-            origin: instance_id(),
-            health: Health::default(),
-            versions: Mutex::default(),
-            pending: Mutex::default(),
-            scripts: Scripts {
-                put: Script::new(PUT_SCRIPT),
-                unlock: Script::new(UNLOCK_SCRIPT),
-                revalidate: Script::new(REVALIDATE_SCRIPT),
-            },
-            options,
-        };
         Ok(Arc::new(SharedStore {
-            inner: Arc::new(inner),
+            inner: Arc::new(Inner::new(client, options)),
             runtime,
             _stop: stop,
         }))
@@ -397,6 +383,23 @@ impl SharedStore {
 }
 
 impl Inner {
+    fn new(client: redis::Client, options: SharedOptions) -> Self {
+        Inner {
+            client,
+            connection: OnceCell::new(),
+            origin: instance_id(),
+            health: Health::default(),
+            versions: Mutex::default(),
+            pending: Mutex::default(),
+            scripts: Scripts {
+                put: Script::new(PUT_SCRIPT),
+                unlock: Script::new(UNLOCK_SCRIPT),
+                revalidate: Script::new(REVALIDATE_SCRIPT),
+            },
+            options,
+        }
+    }
+
     fn key(&self, kind: &str, name: &str) -> String {
         format!("{}:{kind}:{name}", self.options.key_prefix)
     }
@@ -787,27 +790,16 @@ mod tests {
 
     /// An instance's state for a Redis that is never reached.
     fn unreachable() -> Inner {
-        Inner {
-            client: redis::Client::open("redis://127.0.0.1:1/0").unwrap(),
-            connection: OnceCell::new(),
-            options: SharedOptions {
-                url: "redis://127.0.0.1:1/0".into(),
-                key_prefix: "t".into(),
-                timeout: Duration::from_millis(10),
-                grace: Duration::ZERO,
-                lock_ttl: Duration::from_millis(10),
-                tags: vec![],
-            },
-            origin: instance_id(),
-            health: Health::default(),
-            versions: Mutex::default(),
-            pending: Mutex::default(),
-            scripts: Scripts {
-                put: Script::new(PUT_SCRIPT),
-                unlock: Script::new(UNLOCK_SCRIPT),
-                revalidate: Script::new(REVALIDATE_SCRIPT),
-            },
-        }
+        let url = "redis://127.0.0.1:1/0";
+        let options = SharedOptions {
+            url: url.into(),
+            key_prefix: "t".into(),
+            timeout: Duration::from_millis(10),
+            grace: Duration::ZERO,
+            lock_ttl: Duration::from_millis(10),
+            tags: vec![],
+        };
+        Inner::new(redis::Client::open(url).unwrap(), options)
     }
 
     #[test]
