@@ -13,7 +13,8 @@
 //! - `admin`: the engine's own endpoints (metrics, revalidation).
 //! - `rules`: `trellis.toml`'s redirects and headers by path.
 //! - `messages`: what actors send each other (`Dispatch`, `Regenerate`,
-//!   `RevalidatePath`, `RevalidateTag`, `RegisterWorker`).
+//!   `RevalidatePath`, `RevalidateTag`, `PeerRevalidation` from other
+//!   instances sharing the cache, `RegisterWorker`).
 //! - `method`: method semantics, in one place: HEAD from GET, automatic
 //!   OPTIONS, 405 with `Allow`, 501.
 //! - `router`: [`Router`], the builder that generated code calls too.
