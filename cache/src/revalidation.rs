@@ -242,11 +242,16 @@ impl SegmentCache {
         }
     }
 
+    /// Fresh: within this segment's period and not expired on demand.
+    pub fn is_fresh(&self, entry: &CacheEntry) -> bool {
+        entry.is_fresh(self.clock.now(), self.revalidate())
+    }
+
     /// An entry that needs no regeneration: present, fresh, not invalidated.
     fn usable(&self, key: &str) -> Option<Arc<CacheEntry>> {
         self.store
             .get(key)
-            .filter(|e| !e.is_invalidated() && e.is_fresh(self.clock.now(), self.revalidate()))
+            .filter(|e| !e.is_invalidated() && self.is_fresh(e))
     }
 
     /// For a miss or a path revalidation: lead the one regeneration of `key`,
@@ -344,9 +349,8 @@ impl SegmentCache {
 
     /// Takes an entry another instance made into memory, with its age.
     fn adopt(&self, key: &str, shared: SharedEntry) -> Arc<CacheEntry> {
-        let age = Duration::from_millis(unix_ms().saturating_sub(shared.made_unix_ms));
         let now = self.clock.now();
-        let made_at = now.checked_sub(age).unwrap_or(now);
+        let made_at = now.checked_sub(shared.age()).unwrap_or(now);
         let entry = self.insert(key, shared.response, made_at);
         if shared.expired {
             entry.expire();
@@ -357,8 +361,7 @@ impl SegmentCache {
 
     /// Whether an entry read from Redis is fresh by its own age and flags.
     fn is_fresh_shared(&self, shared: &SharedEntry) -> bool {
-        let age = Duration::from_millis(unix_ms().saturating_sub(shared.made_unix_ms));
-        !shared.expired && !shared.invalidated && self.revalidate().is_none_or(|p| age < p)
+        !shared.expired && !shared.invalidated && self.revalidate().is_none_or(|p| shared.age() < p)
     }
 
     /// `revalidate_tag`: every entry of this segment turns stale now; the

@@ -85,6 +85,13 @@ pub struct SharedEntry {
     pub invalidated: bool,
 }
 
+impl SharedEntry {
+    /// How long ago it was made, by the wall clock instances share.
+    pub fn age(&self) -> Duration {
+        Duration::from_millis(unix_ms().saturating_sub(self.made_unix_ms))
+    }
+}
+
 /// An invalidation made on another instance, to apply to the memory tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SharedEvent {

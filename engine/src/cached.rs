@@ -90,9 +90,9 @@ async fn fill(
     };
     if let Some(entry) = guard.from_peers().await {
         guard.share(&entry);
-        return match segment.cache.lookup(key) {
-            Lookup::Stale(_) => start_refresh(segment, &context, key, &entry),
-            _ => from_cached(&entry.response, CacheStatus::Hit),
+        return match segment.cache.is_fresh(&entry) {
+            true => from_cached(&entry.response, CacheStatus::Hit),
+            false => start_refresh(segment, &context, key, &entry),
         };
     }
     let response = segment.run_get(request, context).await;
@@ -133,16 +133,19 @@ pub(crate) async fn regenerate(
     let Regenerate {
         key,
         params,
-        mut completion,
+        completion,
     } = regenerate;
     // Another instance sharing the cache may have made it, or be making it.
-    let from_peers = match &mut completion {
-        Completion::Refresh(guard) => guard.from_peers().await != PeerRefresh::Regenerate,
-        Completion::Fill(guard) => guard.from_peers().await.is_some(),
+    let completion = match completion {
+        Completion::Refresh(mut guard) => match guard.from_peers().await {
+            PeerRefresh::Regenerate => Completion::Refresh(guard),
+            PeerRefresh::Adopted | PeerRefresh::Yielded => return,
+        },
+        Completion::Fill(mut guard) => match guard.from_peers().await {
+            Some(entry) => return guard.share(&entry),
+            None => Completion::Fill(guard),
+        },
     };
-    if from_peers {
-        return;
-    }
     let made = match key.parse::<Uri>() {
         Ok(uri) => {
             let request = Request::new(Method::GET, uri, HeaderMap::new(), Bytes::new());
