@@ -15,7 +15,7 @@ use crate::store::Store;
 /// moka's own clock decides only idleness and eviction here; freshness is
 /// computed from the cache's [`Clock`](crate::Clock), so tests can move it.
 pub struct MemoryStore {
-    entries: Cache<String, Arc<CacheEntry>>,
+    entries: Cache<String, Arc<CacheEntry>, foldhash::quality::RandomState>,
 }
 
 impl MemoryStore {
@@ -33,7 +33,9 @@ impl MemoryStore {
                     .metrics
                     .record_removal(key.len() + entry.response.weight(), evicted);
             })
-            .build();
+            // Seeded per process, so keys cannot be chosen to collide, and
+            // several times cheaper than SipHash on every hit.
+            .build_with_hasher(foldhash::quality::RandomState::default());
         MemoryStore { entries }
     }
 }
