@@ -10,12 +10,14 @@
 # wrk and `trellis bench` load the same Trellis path, if wrk is installed.
 #
 #   benches/compare.sh     # SLICES=3 of DURATION=2s each, CONNECTIONS=32
+#   PATHS="hello posts" benches/compare.sh    # only those rows
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-2s}
 SLICES=${SLICES:-3}
 CONNECTIONS=${CONNECTIONS:-32}
+PATHS=${PATHS:-hello hello+hop dashboard posts items}
 RAW_PORT=3901
 TRELLIS_PORT=3902
 
@@ -65,7 +67,7 @@ for round in 1 2; do
   echo
   echo "round $round"
   printf '%-10s %12s %9s %9s | %12s %9s %9s | %7s %7s %7s\n' path "raw rps" "p99 ms" "cpu us" "trellis rps" "p99 ms" "cpu us" "rps x" "p99 x" "cpu x"
-  for name in hello hello+hop dashboard posts items; do
+  for name in $PATHS; do
     args=()
     [ "$name" = items ] && args=(-m POST -H 'content-type: application/json' --body "$ITEM")
     raw_slices=() trellis_slices=()
