@@ -2,7 +2,8 @@
 //! reads the request's cookies and records cookies to set or delete on the
 //! response, which the engine appends as `Set-Cookie` headers.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
 use actix_web::http::header::HeaderValue;
@@ -38,10 +39,12 @@ pub struct CookieOptions {
 /// Reading after a `set` sees the new value, as in Next.js.
 ///
 /// Cloning shares the store: the engine keeps a clone to read what the
-/// route function set.
+/// route function set. A store belongs to one request, which is served on
+/// one thread, so it is not `Send`, and its reads and writes cost no
+/// atomic operation.
 #[derive(Debug, Clone, Default)]
 pub struct CookieStore {
-    state: Arc<Mutex<CookieState>>,
+    state: Rc<RefCell<CookieState>>,
 }
 
 #[derive(Debug, Default)]
@@ -64,7 +67,7 @@ struct Outgoing {
 impl CookieStore {
     pub(crate) fn new(raw: Vec<HeaderValue>) -> Self {
         CookieStore {
-            state: Arc::new(Mutex::new(CookieState {
+            state: Rc::new(RefCell::new(CookieState {
                 raw,
                 ..CookieState::default()
             })),
@@ -72,9 +75,8 @@ impl CookieStore {
     }
 
     fn with_state<T>(&self, f: impl FnOnce(&mut CookieState) -> T) -> T {
-        // No code panics while holding the lock, so a poisoned one is intact.
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        f(&mut state)
+        // Never re-entered: `f` is always one of this file's closures.
+        f(&mut self.state.borrow_mut())
     }
 
     /// The value of `name`: set on this response, or else sent by the client.
