@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use actix::{Actor, Recipient};
+use actix::{Actor, Addr};
 use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, Uri};
 use bytes::Bytes;
@@ -19,7 +19,7 @@ use crate::method::HttpMethod;
 use crate::request::Request;
 use crate::response::Response;
 use crate::router::Router;
-use crate::segment::ServedSegment;
+use crate::segment::{SegmentActor, ServedSegment};
 use crate::supervisor::Supervisor;
 
 /// The first route of a router, served both ways.
@@ -27,7 +27,7 @@ use crate::supervisor::Supervisor;
 /// Must be made and used inside a running actix system, as a worker is.
 pub struct SegmentProbe {
     segment: Arc<ServedSegment>,
-    actor: Recipient<Dispatch>,
+    actor: Addr<SegmentActor>,
     revalidator: Revalidator,
     params: Params,
     uri: Uri,
@@ -68,8 +68,8 @@ impl SegmentProbe {
     /// The same GET answered by calling the segment on this task.
     pub async fn direct(&self) -> Response {
         self.segment
-            .clone()
             .respond(self.dispatch(), self.revalidator.clone())
+            .into_response()
             .await
     }
 

@@ -93,15 +93,6 @@ impl Request {
         self.headers.get_all(header::COOKIE).cloned().collect()
     }
 
-    /// What a relative `Location` is resolved against (cheap to keep: both
-    /// parts are reference-counted).
-    pub(crate) fn base(&self) -> RequestBase {
-        RequestBase {
-            uri: self.uri.clone(),
-            host: self.headers.get(header::HOST).cloned(),
-        }
-    }
-
     /// The raw body.
     pub fn bytes(&self) -> &Bytes {
         &self.body
@@ -160,31 +151,6 @@ impl Request {
     /// dynamic-data read).
     fn raw_header(&self, name: header::HeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
-/// The request's URL, kept to resolve relative redirects once the route
-/// function has consumed the request.
-pub(crate) struct RequestBase {
-    uri: Uri,
-    host: Option<HeaderValue>,
-}
-
-impl RequestBase {
-    /// `location` made absolute against `http://host/path`; `None` when it
-    /// already is, or cannot be.
-    pub(crate) fn resolve(&self, location: &str) -> Option<String> {
-        if url::Url::parse(location).is_ok() {
-            return None;
-        }
-        let host = self
-            .host
-            .as_ref()
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        let path = self.uri.path_and_query().map_or("/", |p| p.as_str());
-        let base = url::Url::parse(&format!("http://{host}{path}")).ok()?;
-        base.join(location).ok().map(String::from)
     }
 }
 

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::handler::{boxed, BoxedHandler};
 use crate::messages::{Dispatch, Regenerate, RevalidatePath, RevalidateTag};
 use crate::method::{self, HttpMethod, MethodOutcome};
-use crate::request::{Request, RequestBase};
+use crate::request::Request;
 use crate::response::Response;
 
 /// The handlers and config of one route, as a route file declares them, or
@@ -262,65 +262,42 @@ impl ServedSegment {
 
     /// Answers one request: method semantics, then the cache or the route
     /// function, with its errors, panics and `maxDuration` turned into
-    /// responses.
-    ///
-    /// The work that needs no waiting happens here, before the future is
-    /// made, so the future holds only what is left (it is moved into a box
-    /// once per request, and request-sized arguments would be carried twice).
+    /// responses. Ready at once when nothing had to wait, as most route
+    /// functions do not.
     pub(crate) fn respond(
-        self: Arc<Self>,
+        self: &Arc<Self>,
         dispatch: Dispatch,
         revalidator: Revalidator,
-    ) -> impl Future<Output = Response> + 'static {
+    ) -> Answer {
         let Dispatch {
             method,
             request,
             params,
             lookup,
         } = dispatch;
-        let step = if !self.config.dynamic_params && !self.lists(&params) {
-            Step::Done(Error::NotFound.into_response(self.route()))
-        } else {
-            let context = Context::new(
-                params,
-                revalidator,
-                CookieStore::new(request.cookie_headers()),
-            );
-            match lookup {
-                // Boxed: the cache's future is large, and only misses and
-                // stale hits (fresh ones never come here) pay for it.
-                Some(lookup) => Step::Cache(Box::pin(async move {
-                    cached::respond(&self, request, context, lookup).await
-                })),
-                None => match method::resolve(method, |m| self.defines(m)) {
-                    MethodOutcome::AutoOptions => Step::Done(method::auto_options(&self.allow)),
-                    MethodOutcome::NotAllowed => Step::Done(method::not_allowed(&self.allow)),
-                    MethodOutcome::Run(m) => {
-                        Step::Run(self.run(self.handler(m), request, context), method)
-                    }
-                },
-            }
-        };
-        async move {
-            match step {
-                Step::Done(response) => response,
-                Step::Cache(answer) => answer.await,
-                Step::Run(answer, method) => {
-                    let mut response = answer.await;
-                    if matches!(method, HttpMethod::Get | HttpMethod::Head) {
-                        let status = CacheStatus::Bypass.header_value();
-                        response.headers_mut().insert(CACHE_STATUS, status);
-                    }
-                    response
-                }
+        if !self.config.dynamic_params && !self.lists(&params) {
+            return Answer::Ready(Error::NotFound.into_response(self.route()));
+        }
+        let context = Context::new(
+            params,
+            revalidator,
+            CookieStore::new(request.cookie_headers()),
+        );
+        if let Some(lookup) = lookup {
+            let segment = self.clone();
+            return Answer::poll_once(Box::pin(async move {
+                cached::respond(&segment, request, context, lookup).await
+            }));
+        }
+        match method::resolve(method, |m| self.defines(m)) {
+            MethodOutcome::AutoOptions => Answer::Ready(method::auto_options(&self.allow)),
+            MethodOutcome::NotAllowed => Answer::Ready(method::not_allowed(&self.allow)),
+            MethodOutcome::Run(m) => {
+                // Uncached GETs say so; the cache labels the ones it serves.
+                let bypass = matches!(method, HttpMethod::Get | HttpMethod::Head);
+                self.run(m, request, context, bypass)
             }
         }
-    }
-
-    fn handler(&self, method: HttpMethod) -> BoxedHandler {
-        self.handlers[method.index()]
-            .clone()
-            .expect("only defined methods are run: this is a bug in Trellis")
     }
 
     fn lists(&self, params: &Params) -> bool {
@@ -328,132 +305,133 @@ impl ServedSegment {
     }
 
     /// Runs the GET function, for the cache.
-    pub(crate) fn run_get(
-        self: &Arc<Self>,
-        request: Request,
-        context: Context,
-    ) -> impl Future<Output = Response> + 'static {
-        self.run(self.handler(HttpMethod::Get), request, context)
+    pub(crate) async fn run_get(self: &Arc<Self>, request: Request, context: Context) -> Response {
+        self.run(HttpMethod::Get, request, context, false)
+            .into_response()
+            .await
     }
 
+    /// Calls the route function for `method` and polls it once: an answer
+    /// that needs no waiting is finished here, and only one that waits gets
+    /// a box, a task and (with `maxDuration`) a timer.
     fn run(
         self: &Arc<Self>,
-        handler: BoxedHandler,
+        method: HttpMethod,
         mut request: Request,
         mut context: Context,
-    ) -> impl Future<Output = Response> + 'static {
+        bypass: bool,
+    ) -> Answer {
         let dynamic_reads = (self.config.dynamic == Dynamic::Error).then(|| {
             let flag = Arc::new(AtomicBool::new(false));
             request.watch_dynamic_reads(flag.clone());
             context.watch_dynamic_reads(flag.clone());
             flag
         });
-        let cookies = context.cookies.clone();
-        let base = request.base();
-        let answer = self.call(handler, request, context, dynamic_reads);
-        let segment = self.clone();
-        async move {
-            let mut response = answer.await;
-            finish(&mut response, &cookies, &base);
-            for (name, value) in &segment.added_headers {
-                response.headers_mut().insert(name.clone(), value.clone());
+        let finish = Finish {
+            cookies: context.cookies.clone(),
+            dynamic_reads,
+            bypass,
+        };
+        let handler = self.handlers[method.index()]
+            .as_ref()
+            .expect("only defined methods are run: this is a bug in Trellis");
+        // A closure may panic while making its future, or in its first poll.
+        let mut answer =
+            match std::panic::catch_unwind(AssertUnwindSafe(|| handler(request, context))) {
+                Ok(answer) => answer,
+                Err(panic) => return Answer::Ready(self.finish(Err(panic), finish)),
+            };
+        let first_poll = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            answer
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(Waker::noop()))
+        }));
+        match first_poll {
+            Ok(Poll::Ready(result)) => Answer::Ready(self.finish(Ok(result), finish)),
+            Err(panic) => Answer::Ready(self.finish(Err(panic), finish)),
+            Ok(Poll::Pending) => {
+                let segment = self.clone();
+                Answer::Pending(Box::pin(async move {
+                    let answer = AssertUnwindSafe(answer).catch_unwind();
+                    let outcome = match segment.config.max_duration {
+                        Some(limit) => match actix_rt::time::timeout(limit, answer).await {
+                            Ok(outcome) => outcome,
+                            Err(_) => return finish.apply(&segment, segment.timed_out(limit)),
+                        },
+                        None => answer.await,
+                    };
+                    segment.finish(outcome, finish)
+                }))
             }
-            response
         }
     }
 
-    /// Calls the route function; its error, panic, overrun of `maxDuration`
-    /// or forbidden read of request data becomes the response.
-    fn call(
-        self: &Arc<Self>,
-        handler: BoxedHandler,
-        request: Request,
-        context: Context,
-        dynamic_reads: Option<Arc<AtomicBool>>,
-    ) -> impl Future<Output = Response> + 'static {
-        // The call itself only makes the function's future (moving the
-        // request into it), but a closure may panic even there.
-        let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler(request, context)));
-        let segment = self.clone();
-        async move {
-            let outcome = match started {
-                Ok(answer) => {
-                    let answer = AssertUnwindSafe(answer).catch_unwind();
-                    match segment.config.max_duration {
-                        // Boxed: a timer is large, and only routes with a
-                        // `maxDuration` need one.
-                        Some(limit) => match Box::pin(actix_rt::time::timeout(limit, answer)).await
-                        {
-                            Ok(outcome) => outcome,
-                            Err(_) => {
-                                tracing::warn!(
-                                    route = segment.route(),
-                                    ?limit,
-                                    "route function ran past maxDuration"
-                                );
-                                return Response::json_error(
-                                    StatusCode::GATEWAY_TIMEOUT,
-                                    "route ran past maxDuration",
-                                );
-                            }
-                        },
-                        None => answer.await,
-                    }
-                }
-                Err(panic) => Err(panic),
-            };
-            if dynamic_reads.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
-                tracing::error!(
-                    route = segment.route(),
-                    "route with DYNAMIC = Error read request data"
-                );
-                return Response::json_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "route read request data (headers, cookies or the query) but DYNAMIC = Error makes it static",
-                );
-            }
+    /// The route function's result, or its error, panic or forbidden read
+    /// of request data, as the response to send.
+    fn finish(&self, outcome: std::thread::Result<Result<Response>>, finish: Finish) -> Response {
+        let response = if finish
+            .dynamic_reads
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+        {
+            tracing::error!(
+                route = self.route(),
+                "route with DYNAMIC = Error read request data"
+            );
+            Response::json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "route read request data (headers, cookies or the query) but DYNAMIC = Error makes it static",
+            )
+        } else {
             match outcome {
                 Ok(Ok(response)) => response,
-                Ok(Err(error)) => error.into_response(segment.route()),
+                Ok(Err(error)) => error.into_response(self.route()),
                 Err(panic) => {
                     tracing::error!(
-                        route = segment.route(),
+                        route = self.route(),
                         panic = panic_message(&*panic),
                         "route function panicked"
                     );
                     Response::empty(StatusCode::INTERNAL_SERVER_ERROR)
                 }
             }
-        }
+        };
+        finish.apply(self, response)
+    }
+
+    fn timed_out(&self, limit: Duration) -> Response {
+        tracing::warn!(
+            route = self.route(),
+            ?limit,
+            "route function ran past maxDuration"
+        );
+        Response::json_error(StatusCode::GATEWAY_TIMEOUT, "route ran past maxDuration")
     }
 }
 
-/// What [`ServedSegment::respond`] found it had to wait for, if anything.
-enum Step<Run> {
-    Done(Response),
-    Cache(Pin<Box<dyn Future<Output = Response>>>),
-    Run(Run, HttpMethod),
+/// What every response of a route function gets on its way out, whatever
+/// the function did: the cookies it set, the route's configured headers,
+/// and `Cache-Status` on an uncached GET.
+struct Finish {
+    cookies: CookieStore,
+    /// Set when a `DYNAMIC = Dynamic::Error` route reads request data.
+    dynamic_reads: Option<Arc<AtomicBool>>,
+    bypass: bool,
 }
 
-/// What every route function's response gets on its way out: the cookies
-/// set through `ctx.cookies()`, and a relative `Location` made absolute.
-fn finish(response: &mut Response, cookies: &CookieStore, base: &RequestBase) {
-    for set_cookie in cookies.set_cookie_headers() {
+impl Finish {
+    fn apply(self, segment: &ServedSegment, mut response: Response) -> Response {
+        let headers = response.headers_mut();
+        for set_cookie in self.cookies.set_cookie_headers() {
+            headers.append(header::SET_COOKIE, set_cookie);
+        }
+        for (name, value) in &segment.added_headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        if self.bypass {
+            headers.insert(CACHE_STATUS, CacheStatus::Bypass.header_value());
+        }
         response
-            .headers_mut()
-            .append(header::SET_COOKIE, set_cookie);
-    }
-    if response.status().is_redirection() {
-        let location = response
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|l| l.to_str().ok());
-        let resolved = location
-            .and_then(|l| base.resolve(l))
-            .and_then(|l| HeaderValue::from_str(&l).ok());
-        if let Some(resolved) = resolved {
-            response.headers_mut().insert(header::LOCATION, resolved);
-        }
     }
 }
 
@@ -502,13 +480,21 @@ impl Handler<Dispatch> for SegmentActor {
     /// here and now; one that waits runs as its own task on this worker, so
     /// it never holds up the requests queued behind it.
     fn handle(&mut self, dispatch: Dispatch, _: &mut actix::Context<Self>) -> Answer {
-        let mut answer = Box::pin(
-            self.segment
-                .clone()
-                .respond(dispatch, self.revalidator.clone()),
-        );
-        // A no-op waker is enough for this first poll: the task that runs a
-        // pending answer polls it again, with its own waker, straight away.
+        self.segment.respond(dispatch, self.revalidator.clone())
+    }
+}
+
+/// A segment's answer to a request: ready now, or still running.
+pub(crate) enum Answer {
+    Ready(Response),
+    Pending(Pin<Box<dyn Future<Output = Response>>>),
+}
+
+impl Answer {
+    /// Polls `answer` once, so that one that needs no waiting is ready now.
+    /// A no-op waker is enough: whoever awaits a pending answer polls it
+    /// again, with its own waker, straight away.
+    fn poll_once(mut answer: Pin<Box<dyn Future<Output = Response>>>) -> Answer {
         match answer
             .as_mut()
             .poll(&mut std::task::Context::from_waker(Waker::noop()))
@@ -517,12 +503,13 @@ impl Handler<Dispatch> for SegmentActor {
             Poll::Pending => Answer::Pending(answer),
         }
     }
-}
 
-/// A segment actor's reply to a `Dispatch`: ready now, or still running.
-pub(crate) enum Answer {
-    Ready(Response),
-    Pending(Pin<Box<dyn Future<Output = Response>>>),
+    pub(crate) async fn into_response(self) -> Response {
+        match self {
+            Answer::Ready(response) => response,
+            Answer::Pending(answer) => answer.await,
+        }
+    }
 }
 
 impl MessageResponse<SegmentActor, Dispatch> for Answer {

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix::{Addr, Recipient};
+use actix::Addr;
 use actix_web::body::{BodyStream, BoxBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
@@ -26,14 +26,15 @@ use crate::method::{self, HttpMethod};
 use crate::request::Request;
 use crate::response::{Body, Response};
 use crate::router::AppRoutes;
-use crate::segment::ServedSegment;
+use crate::segment::{SegmentActor, ServedSegment};
 use crate::supervisor::Supervisor;
 
-/// What each HTTP worker holds: the shared routes, and the recipients of its
-/// own segment actors (indexed by `SegmentId`).
+/// What each HTTP worker holds: the shared routes, and the addresses of its
+/// own segment actors (indexed by `SegmentId`). An `Addr`, not a
+/// `Recipient`: the send is then a direct call, not one through a vtable.
 pub(crate) struct WorkerState {
     pub routes: Arc<AppRoutes>,
-    pub segments: Vec<Recipient<Dispatch>>,
+    pub segments: Vec<Addr<SegmentActor>>,
     pub supervisor: Addr<Supervisor>,
     pub endpoints: Arc<EngineEndpoints>,
     pub limits: LimitsConfig,
@@ -138,7 +139,9 @@ async fn answer_segment(
         let key = segment.cache.key(req.path(), req.uri().query());
         let found = segment.cache.lookup(&key);
         if let Lookup::Fresh(entry) = &found {
-            return cached::hit(entry);
+            let mut response = cached::hit(entry);
+            absolutize_location(&mut response, req.uri(), req.headers().get(header::HOST));
+            return response;
         }
         Some(CacheLookup {
             key: key.into_owned(),
@@ -152,6 +155,9 @@ async fn answer_segment(
         Ok(body) => body,
         Err(response) => return response,
     };
+    // The headers move into the route function's request: keep the host,
+    // for a relative redirect.
+    let host = req.headers().get(header::HOST).cloned();
     let request = Request::new(
         req.method().clone(),
         req.uri().clone(),
@@ -168,7 +174,10 @@ async fn answer_segment(
         .send(dispatch)
         .await
     {
-        Ok(response) => response,
+        Ok(mut response) => {
+            absolutize_location(&mut response, req.uri(), host.as_ref());
+            response
+        }
         Err(error) => {
             tracing::error!(route = segment.route(), %error, "segment actor did not answer");
             Response::json_error(
@@ -179,12 +188,42 @@ async fn answer_segment(
     }
 }
 
+/// A route's redirect to a relative `Location` goes out absolute, resolved
+/// against the request's URL, as Next.js sends it. Done here rather than
+/// when the route answers, so that a cached redirect resolves against each
+/// request's own host.
+fn absolutize_location(response: &mut Response, uri: &Uri, host: Option<&HeaderValue>) {
+    if !response.status().is_redirection() {
+        return;
+    }
+    let Some(location) = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+    else {
+        return;
+    };
+    if url::Url::parse(location).is_ok() {
+        return;
+    }
+    let host = host.and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let resolved = url::Url::parse(&format!("http://{host}{path}"))
+        .and_then(|base| base.join(location))
+        .ok()
+        .and_then(|resolved| HeaderValue::from_str(resolved.as_str()).ok());
+    if let Some(resolved) = resolved {
+        response.headers_mut().insert(header::LOCATION, resolved);
+    }
+}
+
 /// Where a path with a trailing or doubled slash belongs, as Next.js
 /// redirects it: slashes collapsed, the trailing one dropped, query kept.
 /// Collapsing also turns `//evil.example` into a local path.
 fn canonical_location(uri: &Uri) -> Option<String> {
     let path = uri.path();
-    if path == "/" || !(path.ends_with('/') || path.contains("//")) {
+    let doubled = || path.as_bytes().windows(2).any(|pair| pair == b"//");
+    if path == "/" || !(path.ends_with('/') || doubled()) {
         return None;
     }
     let mut location: String = path
@@ -229,14 +268,15 @@ async fn read_body(
             &format!("body larger than the limit of {limit} bytes"),
         )
     };
+    // Most requests (every GET) have no body: no read, no timer. actix has
+    // already told from the headers (a zero Content-Length included).
+    if matches!(payload, Payload::None) {
+        return Ok(Bytes::new());
+    }
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    // Most requests (every GET) have no body: no read, no timer.
-    if declared.unwrap_or(0) == 0 && !headers.contains_key(header::TRANSFER_ENCODING) {
-        return Ok(Bytes::new());
-    }
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(too_large());
     }

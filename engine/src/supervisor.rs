@@ -7,13 +7,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::{Actor, Addr, AsyncContext, Handler, Recipient, ResponseFuture};
+use actix::{Actor, Addr, AsyncContext, Handler, ResponseFuture};
 use trellis_cache::{CachePolicy, Fill, SharedEvent};
 
 use crate::context::Revalidator;
 use crate::messages::{
-    Completion, Dispatch, PeerRevalidation, Regenerate, RegisterWorker, RevalidatePath,
-    RevalidateTag,
+    Completion, PeerRevalidation, Regenerate, RegisterWorker, RevalidatePath, RevalidateTag,
 };
 use crate::router::AppRoutes;
 use crate::segment::{SegmentActor, ServedSegment};
@@ -41,23 +40,21 @@ impl Supervisor {
     /// Called in each worker's app factory: starts one actor per segment on
     /// that worker's thread, under actix's supervision (an actor that stops
     /// is restarted in place and keeps its address), and registers them.
-    /// Returns the recipients the worker dispatches to, by `SegmentId`.
+    /// Returns the actors the worker dispatches to, by `SegmentId`.
     pub(crate) fn start_worker(
         supervisor: &Addr<Supervisor>,
         routes: &AppRoutes,
-    ) -> Vec<Recipient<Dispatch>> {
+    ) -> Vec<Addr<SegmentActor>> {
         let revalidator = Revalidator::new(supervisor.clone());
         let actors: Vec<_> = routes
             .segments
             .iter()
             .map(|segment| start_segment(segment.clone(), revalidator.clone()))
             .collect();
-        let recipients = actors
-            .iter()
-            .map(|actor| actor.clone().recipient())
-            .collect();
-        supervisor.do_send(RegisterWorker { actors });
-        recipients
+        supervisor.do_send(RegisterWorker {
+            actors: actors.clone(),
+        });
+        actors
     }
 
     /// An actor of `segment`, on the next worker in turn.
@@ -254,6 +251,7 @@ impl Handler<PeerRevalidation> for Supervisor {
 mod tests {
     use super::*;
     use crate::cached::CACHE_STATUS;
+    use crate::messages::Dispatch;
     use crate::method::HttpMethod;
     use crate::request::Request;
     use crate::response::Response;

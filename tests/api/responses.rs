@@ -49,6 +49,33 @@ async fn redirect_is_a_307_and_permanent_redirect_a_308_resolved_against_the_req
 }
 
 #[actix_web::test]
+async fn a_cached_relative_redirect_resolves_against_each_requests_host() {
+    let app = spawn_router(
+        Router::new().route(
+            "/moved",
+            Segment::new()
+                .get(|_, _| async { Ok(Response::redirect("/login")) })
+                .revalidate(60),
+        ),
+    );
+    for host in ["first.example", "second.example:8080"] {
+        let response = app
+            .builder(Method::GET, "/moved")
+            .header("host", host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 307);
+        assert_eq!(
+            response.headers()["location"],
+            format!("http://{host}/login")
+        );
+    }
+    let hit = app.get("/moved").await;
+    assert_eq!(hit.headers()["cache-status"], "trellis; hit");
+}
+
+#[actix_web::test]
 async fn the_demo_stream_sends_its_chunks_in_order() {
     let app = spawn_app();
     let mut response = app.get("/api/stream").await;
