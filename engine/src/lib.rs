@@ -34,6 +34,7 @@ mod error;
 mod form;
 mod guard;
 mod handler;
+mod local_segment;
 mod messages;
 mod method;
 #[doc(hidden)]

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use actix::{Actor, Addr};
+use actix::Actor;
 use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, Uri};
 use bytes::Bytes;
@@ -14,12 +14,13 @@ use trellis_config::Config;
 use trellis_routes::Params;
 
 use crate::context::Revalidator;
+use crate::local_segment::LocalSegment;
 use crate::messages::Dispatch;
 use crate::method::HttpMethod;
 use crate::request::Request;
 use crate::response::Response;
 use crate::router::Router;
-use crate::segment::{SegmentActor, ServedSegment};
+use crate::segment::ServedSegment;
 use crate::supervisor::Supervisor;
 
 /// The first route of a router, served both ways.
@@ -27,7 +28,7 @@ use crate::supervisor::Supervisor;
 /// Must be made and used inside a running actix system, as a worker is.
 pub struct SegmentProbe {
     segment: Arc<ServedSegment>,
-    actor: Addr<SegmentActor>,
+    actor: LocalSegment,
     revalidator: Revalidator,
     params: Params,
     uri: Uri,
@@ -46,11 +47,11 @@ impl SegmentProbe {
             .flatten()
             .ok_or_else(|| format!("no route matches {path}"))?;
         let supervisor = Supervisor::new(routes.clone(), None).start();
-        let actors = Supervisor::start_worker(&supervisor, &routes);
+        let mut actors = Supervisor::start_worker(&supervisor, &routes);
         let index = matched.segment.index();
         Ok(SegmentProbe {
             segment: routes.segments[index].clone(),
-            actor: actors[index].clone(),
+            actor: actors.swap_remove(index),
             revalidator: Revalidator::new(supervisor),
             params: matched.params,
             uri,
@@ -59,7 +60,7 @@ impl SegmentProbe {
 
     /// A GET answered as a worker answers it: by message to the actor.
     pub async fn through_actor(&self) -> Response {
-        match self.actor.send(self.dispatch()).await {
+        match self.actor.dispatch(self.dispatch()).await {
             Ok(response) => response,
             Err(error) => panic!("segment actor did not answer: {error}"),
         }

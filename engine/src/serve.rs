@@ -21,20 +21,20 @@ use crate::admin::EngineEndpoints;
 use crate::cached;
 use crate::cors;
 use crate::guard;
+use crate::local_segment::LocalSegment;
 use crate::messages::{CacheLookup, Dispatch};
 use crate::method::{self, HttpMethod};
 use crate::request::Request;
 use crate::response::{Body, Response};
 use crate::router::AppRoutes;
-use crate::segment::{SegmentActor, ServedSegment};
+use crate::segment::ServedSegment;
 use crate::supervisor::Supervisor;
 
-/// What each HTTP worker holds: the shared routes, and the addresses of its
-/// own segment actors (indexed by `SegmentId`). An `Addr`, not a
-/// `Recipient`: the send is then a direct call, not one through a vtable.
+/// What each HTTP worker holds: the shared routes, and its own segment
+/// actors (indexed by `SegmentId`).
 pub(crate) struct WorkerState {
     pub routes: Arc<AppRoutes>,
-    pub segments: Vec<Addr<SegmentActor>>,
+    pub segments: Vec<LocalSegment>,
     pub supervisor: Addr<Supervisor>,
     pub endpoints: Arc<EngineEndpoints>,
     pub limits: LimitsConfig,
@@ -171,7 +171,7 @@ async fn answer_segment(
         lookup,
     };
     match worker.segments[matched.segment.index()]
-        .send(dispatch)
+        .dispatch(dispatch)
         .await
     {
         Ok(mut response) => {

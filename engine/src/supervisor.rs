@@ -11,11 +11,12 @@ use actix::{Actor, Addr, AsyncContext, Handler, ResponseFuture};
 use trellis_cache::{CachePolicy, Fill, SharedEvent};
 
 use crate::context::Revalidator;
+use crate::local_segment::LocalSegment;
 use crate::messages::{
     Completion, PeerRevalidation, Regenerate, RegisterWorker, RevalidatePath, RevalidateTag,
 };
 use crate::router::AppRoutes;
-use crate::segment::{SegmentActor, ServedSegment};
+use crate::segment::SegmentActor;
 
 /// Owns the view of every worker's segment actors.
 pub(crate) struct Supervisor {
@@ -38,23 +39,25 @@ impl Supervisor {
     }
 
     /// Called in each worker's app factory: starts one actor per segment on
-    /// that worker's thread, under actix's supervision (an actor that stops
-    /// is restarted in place and keeps its address), and registers them.
-    /// Returns the actors the worker dispatches to, by `SegmentId`.
+    /// that worker's thread (an actor that stops is restarted in place and
+    /// keeps its address), and registers them. Returns the actors the
+    /// worker dispatches to, by `SegmentId`.
     pub(crate) fn start_worker(
         supervisor: &Addr<Supervisor>,
         routes: &AppRoutes,
-    ) -> Vec<Addr<SegmentActor>> {
+    ) -> Vec<LocalSegment> {
         let revalidator = Revalidator::new(supervisor.clone());
-        let actors: Vec<_> = routes
+        let segments: Vec<_> = routes
             .segments
             .iter()
-            .map(|segment| start_segment(segment.clone(), revalidator.clone()))
+            .map(|segment| {
+                LocalSegment::start(SegmentActor::new(segment.clone(), revalidator.clone()))
+            })
             .collect();
         supervisor.do_send(RegisterWorker {
-            actors: actors.clone(),
+            actors: segments.iter().map(|s| s.addr().clone()).collect(),
         });
-        actors
+        segments
     }
 
     /// An actor of `segment`, on the next worker in turn.
@@ -121,11 +124,6 @@ impl Supervisor {
             }
         }
     }
-}
-
-fn start_segment(segment: Arc<ServedSegment>, revalidator: Revalidator) -> Addr<SegmentActor> {
-    let actor = SegmentActor::new(segment, revalidator);
-    actix::Supervisor::start(move |_| actor)
 }
 
 impl Actor for Supervisor {
@@ -302,10 +300,10 @@ mod tests {
             .unwrap();
         let served = routes.segments[0].clone();
         let supervisor = Supervisor::new(Arc::new(routes), None).start();
-        let actor = start_segment(served, Revalidator::new(supervisor));
-        actor.send(Crash).await.unwrap();
+        let actor = LocalSegment::start(SegmentActor::new(served, Revalidator::new(supervisor)));
+        actor.addr().send(Crash).await.unwrap();
         let response = actor
-            .send(dispatch())
+            .dispatch(dispatch())
             .await
             .expect("the restarted actor answers");
         assert!(matches!(response.body(), crate::Body::Text(text) if text == "alive"));
