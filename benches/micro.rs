@@ -13,7 +13,8 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 use trellis_cache::{
-    CachePolicy, CachedResponse, Clock, Fill, Lookup, MemoryStore, RevalidationCache, SegmentSpec,
+    CachePolicy, CachedResponse, Clock, Fill, Lookup, MemoryStore, RecentHits, RevalidationCache,
+    SegmentSpec,
 };
 use trellis_engine::probe::SegmentProbe;
 use trellis_engine::{Response, Router, Segment, StatusCode};
@@ -108,9 +109,16 @@ fn cache_hit(c: &mut Criterion) {
         body: Bytes::from_static(br#"[{"id":1,"title":"Hello"}]"#),
     });
     assert!(matches!(segment.lookup("/posts"), Lookup::Fresh(_)));
-    c.bench_function("cache hit", |b| {
+    let mut group = c.benchmark_group("cache hit");
+    group.bench_function("through moka", |b| {
         b.iter(|| segment.lookup(black_box("/posts")))
     });
+    // What a worker does: its own recent hits first.
+    let mut recent = RecentHits::default();
+    group.bench_function("worker's recent hits", |b| {
+        b.iter(|| recent.lookup(segment, black_box("/posts")))
+    });
+    group.finish();
 }
 
 fn json_response(c: &mut Criterion) {

@@ -21,6 +21,7 @@ mod entry;
 mod memory;
 mod metrics;
 mod policy;
+mod recent;
 mod revalidation;
 mod shared;
 mod store;
@@ -30,6 +31,7 @@ pub use entry::{CacheEntry, CachedResponse};
 pub use memory::MemoryStore;
 pub use metrics::SegmentMetrics;
 pub use policy::{CachePolicy, CacheStatus};
+pub use recent::RecentHits;
 pub use revalidation::{
     Fill, FillGuard, Lookup, PeerRefresh, RefreshGuard, RevalidationCache, SegmentCache,
     SegmentSpec, Waiter,

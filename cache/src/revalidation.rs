@@ -77,6 +77,7 @@ impl RevalidationCache {
                     shared: shared.clone(),
                     clock: clock.clone(),
                     metrics: Arc::default(),
+                    version: AtomicU64::new(0),
                     in_flight: DashMap::new(),
                     refreshing: DashMap::new(),
                 })
@@ -168,6 +169,9 @@ pub struct SegmentCache {
     shared: Option<Arc<SharedStore>>,
     clock: Clock,
     metrics: Arc<SegmentMetrics>,
+    /// Bumped whenever an entry of this segment is stored, so that a
+    /// worker's [`RecentHits`](crate::RecentHits) know theirs may be old.
+    pub(crate) version: AtomicU64,
     /// Regenerations that requests wait for (misses, path revalidations).
     in_flight: DashMap<String, watch::Receiver<Option<Arc<CachedResponse>>>>,
     /// Background refreshes running or backing off after failures.
@@ -217,6 +221,10 @@ impl SegmentCache {
 
     /// Looks `key` up and counts the hit. Cheap: one map read, no lock held.
     pub fn lookup(&self, key: &str) -> Lookup {
+        self.lookup_at(key, self.clock.now())
+    }
+
+    pub(crate) fn lookup_at(&self, key: &str, now: Instant) -> Lookup {
         let Some(entry) = self.store.get(key) else {
             return Lookup::Miss;
         };
@@ -224,13 +232,25 @@ impl SegmentCache {
             return Lookup::Invalidated(entry);
         }
         entry.mark_requested();
-        if entry.is_fresh(self.clock.now(), self.revalidate()) {
+        if self.is_fresh_at(&entry, now) {
             SegmentMetrics::count(&self.metrics.hits);
             Lookup::Fresh(entry)
         } else {
             SegmentMetrics::count(&self.metrics.stale);
             Lookup::Stale(entry)
         }
+    }
+
+    pub(crate) fn is_fresh_at(&self, entry: &CacheEntry, now: Instant) -> bool {
+        entry.is_fresh(now, self.revalidate())
+    }
+
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Seconds of freshness left: negative once stale (`Cache-Status` ttl).
@@ -244,7 +264,7 @@ impl SegmentCache {
 
     /// Fresh: within this segment's period and not expired on demand.
     pub fn is_fresh(&self, entry: &CacheEntry) -> bool {
-        entry.is_fresh(self.clock.now(), self.revalidate())
+        self.is_fresh_at(entry, self.clock.now())
     }
 
     /// An entry that needs no regeneration: present, fresh, not invalidated.
@@ -344,6 +364,7 @@ impl SegmentCache {
         ));
         self.metrics.record_insert(weight);
         self.store.insert(key.to_string(), entry.clone());
+        self.version.fetch_add(1, Ordering::Release);
         entry
     }
 

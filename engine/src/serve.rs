@@ -1,6 +1,7 @@
 //! A request's way through an HTTP worker: canonical path, match, body,
 //! `Dispatch` to the segment actor, response, log line.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,7 +14,7 @@ use actix_web::http::{StatusCode, Uri};
 use actix_web::{HttpMessage, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use trellis_cache::Lookup;
+use trellis_cache::{Lookup, RecentHits};
 use trellis_config::LimitsConfig;
 use trellis_routes::RouteMatch;
 
@@ -30,11 +31,12 @@ use crate::router::AppRoutes;
 use crate::segment::ServedSegment;
 use crate::supervisor::Supervisor;
 
-/// What each HTTP worker holds: the shared routes, and its own segment
-/// actors (indexed by `SegmentId`).
+/// What each HTTP worker holds: the shared routes, its own segment actors
+/// (indexed by `SegmentId`) and the cache hits it served a moment ago.
 pub(crate) struct WorkerState {
     pub routes: Arc<AppRoutes>,
     pub segments: Vec<LocalSegment>,
+    pub recent_hits: RefCell<RecentHits>,
     pub supervisor: Addr<Supervisor>,
     pub endpoints: Arc<EngineEndpoints>,
     pub limits: LimitsConfig,
@@ -137,7 +139,7 @@ async fn answer_segment(
     // no more than the cheapest handler.
     let lookup = if segment.caches(method) {
         let key = segment.cache.key(req.path(), req.uri().query());
-        let found = segment.cache.lookup(&key);
+        let found = worker.recent_hits.borrow_mut().lookup(&segment.cache, &key);
         if let Lookup::Fresh(entry) = &found {
             let mut response = cached::hit(entry);
             absolutize_location(&mut response, req.uri(), req.headers().get(header::HOST));

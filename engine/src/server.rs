@@ -1,6 +1,7 @@
 //! `Server`: binds, starts the HTTP workers with their segment actors, and
 //! serves until stopped.
 
+use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -77,6 +78,7 @@ impl Server {
         let mut http = HttpServer::new(move || {
             let worker = Rc::new(WorkerState {
                 segments: Supervisor::start_worker(&supervisor, &routes),
+                recent_hits: RefCell::default(),
                 routes: routes.clone(),
                 supervisor: supervisor.clone(),
                 endpoints: endpoints.clone(),
