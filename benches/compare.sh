@@ -9,13 +9,13 @@
 # that the machine's drift over seconds falls on both servers alike. Then
 # wrk and `trellis bench` load the same Trellis path, if wrk is installed.
 #
-#   benches/compare.sh     # SLICES=3 of DURATION=2s each, CONNECTIONS=32
+#   benches/compare.sh     # SLICES=6 of DURATION=1s each, CONNECTIONS=32
 #   PATHS="hello posts" benches/compare.sh    # only those rows
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${DURATION:-2s}
-SLICES=${SLICES:-3}
+DURATION=${DURATION:-1s}
+SLICES=${SLICES:-6}
 CONNECTIONS=${CONNECTIONS:-32}
 PATHS=${PATHS:-hello hello+hop dashboard posts items}
 RAW_PORT=3901
@@ -94,10 +94,17 @@ done
 
 if command -v wrk >/dev/null; then
   echo
-  echo "load generators on the same Trellis path (/api/hello), same core, same connections"
+  echo "load generators on the same Trellis path (/api/hello), same core, same connections, $SLICES alternating slices each"
   for round in 1 2; do
-    wrk_rps=$(taskset -c 1 wrk -t1 -c "$CONNECTIONS" -d "$DURATION" "http://127.0.0.1:$TRELLIS_PORT/api/hello" | awk '/Requests\/sec/ {print $2}')
-    bench_rps=$(taskset -c 1 "$BIN" bench --json -c "$CONNECTIONS" -d "$DURATION" "http://127.0.0.1:$TRELLIS_PORT/api/hello" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["requests_per_sec"]))')
-    python3 -c "print(f'round $round: wrk {float($wrk_rps):.0f}/s, trellis bench {float($bench_rps):.0f}/s, ratio {float($bench_rps)/float($wrk_rps):.2f}')"
+    wrk_rps=() bench_rps=()
+    for _ in $(seq "$SLICES"); do
+      wrk_rps+=("$(taskset -c 1 wrk -t1 -c "$CONNECTIONS" -d "$DURATION" "http://127.0.0.1:$TRELLIS_PORT/api/hello" | awk '/Requests\/sec/ {print $2}')")
+      bench_rps+=("$(taskset -c 1 "$BIN" bench --json -c "$CONNECTIONS" -d "$DURATION" "http://127.0.0.1:$TRELLIS_PORT/api/hello" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests_per_sec"])')")
+    done
+    python3 - "$round" "${wrk_rps[*]}" "${bench_rps[*]}" <<'PY'
+import sys
+wrk, bench = (sum(map(float, v.split())) / len(v.split()) for v in sys.argv[2:4])
+print(f'round {sys.argv[1]}: wrk {wrk:.0f}/s, trellis bench {bench:.0f}/s, ratio {bench / wrk:.2f}')
+PY
   done
 fi
