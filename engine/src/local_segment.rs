@@ -19,9 +19,13 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use actix::dev::ContextFut;
-use actix::{Addr, AsyncContext, MailboxError};
+use actix::{Addr, AsyncContext};
+use tokio::sync::oneshot;
+use trellis_routes::Params;
 
-use crate::messages::Dispatch;
+use crate::messages::{CacheLookup, Dispatch};
+use crate::method::HttpMethod;
+use crate::request::Request;
 use crate::response::Response;
 use crate::segment::SegmentActor;
 
@@ -58,15 +62,26 @@ impl LocalSegment {
         &self.addr
     }
 
-    /// Sends `dispatch` to the actor and runs its loop once, so that the
-    /// reply of a route that answers without waiting is ready now.
+    /// Sends the request to the actor and runs its loop once, so that the
+    /// reply of a route that answers without waiting is ready now. The
+    /// reply is an error only if the actor dropped the request unanswered.
     pub(crate) fn dispatch(
         &self,
-        dispatch: Dispatch,
-    ) -> impl Future<Output = Result<Response, MailboxError>> {
-        let reply = self.addr.send(dispatch);
+        method: HttpMethod,
+        request: Request,
+        params: Params,
+        lookup: Option<CacheLookup>,
+    ) -> oneshot::Receiver<Response> {
+        let (reply, response) = oneshot::channel();
+        self.addr.do_send(Dispatch {
+            method,
+            request,
+            params,
+            lookup,
+            reply,
+        });
         self.event_loop.run_now();
-        reply
+        response
     }
 }
 
@@ -148,18 +163,14 @@ mod tests {
         LocalSegment::start(SegmentActor::new(served, Revalidator::new(supervisor)))
     }
 
-    fn post() -> Dispatch {
-        Dispatch {
-            method: HttpMethod::Post,
-            request: Request::new(
-                Method::POST,
-                Uri::from_static("/"),
-                HeaderMap::new(),
-                Bytes::new(),
-            ),
-            params: Default::default(),
-            lookup: None,
-        }
+    fn post(segment: &LocalSegment) -> oneshot::Receiver<Response> {
+        let request = Request::new(
+            Method::POST,
+            Uri::from_static("/"),
+            HeaderMap::new(),
+            Bytes::new(),
+        );
+        segment.dispatch(HttpMethod::Post, request, Default::default(), None)
     }
 
     fn text(response: &Response) -> &str {
@@ -174,8 +185,7 @@ mod tests {
         let segment = start(Segment::new().post(|_, _| async { Ok(Response::text("now")) }));
         // The loop's task runs once first, as it does long before a request.
         actix_rt::task::yield_now().await;
-        let response = segment
-            .dispatch(post())
+        let response = post(&segment)
             .now_or_never()
             .expect("answered without waiting for another task")
             .unwrap();
@@ -188,8 +198,7 @@ mod tests {
             actix_rt::time::sleep(Duration::from_millis(20)).await;
             Ok(Response::text("later"))
         }));
-        let reply = segment.dispatch(post());
-        assert_eq!(text(&reply.await.unwrap()), "later");
+        assert_eq!(text(&post(&segment).await.unwrap()), "later");
         let removed = segment
             .addr()
             .send(RevalidatePath { path: "/".into() })

@@ -15,7 +15,6 @@ use trellis_routes::Params;
 
 use crate::context::Revalidator;
 use crate::local_segment::LocalSegment;
-use crate::messages::Dispatch;
 use crate::method::HttpMethod;
 use crate::request::Request;
 use crate::response::Response;
@@ -60,31 +59,35 @@ impl SegmentProbe {
 
     /// A GET answered as a worker answers it: by message to the actor.
     pub async fn through_actor(&self) -> Response {
-        match self.actor.dispatch(self.dispatch()).await {
+        let reply = self
+            .actor
+            .dispatch(HttpMethod::Get, self.request(), self.params.clone(), None);
+        match reply.await {
             Ok(response) => response,
-            Err(error) => panic!("segment actor did not answer: {error}"),
+            Err(error) => panic!("segment actor dropped the request: {error}"),
         }
     }
 
     /// The same GET answered by calling the segment on this task.
     pub async fn direct(&self) -> Response {
         self.segment
-            .respond(self.dispatch(), self.revalidator.clone())
+            .respond(
+                HttpMethod::Get,
+                self.request(),
+                self.params.clone(),
+                None,
+                self.revalidator.clone(),
+            )
             .into_response()
             .await
     }
 
-    fn dispatch(&self) -> Dispatch {
-        Dispatch {
-            method: HttpMethod::Get,
-            request: Request::new(
-                Method::GET,
-                self.uri.clone(),
-                HeaderMap::new(),
-                Bytes::new(),
-            ),
-            params: self.params.clone(),
-            lookup: None,
-        }
+    fn request(&self) -> Request {
+        Request::new(
+            Method::GET,
+            self.uri.clone(),
+            HeaderMap::new(),
+            Bytes::new(),
+        )
     }
 }

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use actix::dev::{MessageResponse, OneshotSender};
 use actix::{Actor, Handler, Supervised};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
@@ -24,7 +23,7 @@ use crate::context::{Context, Revalidator};
 use crate::cookies::CookieStore;
 use crate::error::{Error, Result};
 use crate::handler::{boxed, BoxedHandler};
-use crate::messages::{Dispatch, Regenerate, RevalidatePath, RevalidateTag};
+use crate::messages::{CacheLookup, Dispatch, Regenerate, RevalidatePath, RevalidateTag};
 use crate::method::{self, HttpMethod, MethodOutcome};
 use crate::request::Request;
 use crate::response::Response;
@@ -266,15 +265,12 @@ impl ServedSegment {
     /// functions do not.
     pub(crate) fn respond(
         self: &Arc<Self>,
-        dispatch: Dispatch,
+        method: HttpMethod,
+        request: Request,
+        params: Params,
+        lookup: Option<CacheLookup>,
         revalidator: Revalidator,
     ) -> Answer {
-        let Dispatch {
-            method,
-            request,
-            params,
-            lookup,
-        } = dispatch;
         if !self.config.dynamic_params && !self.lists(&params) {
             return Answer::Ready(Error::NotFound.into_response(self.route()));
         }
@@ -474,13 +470,33 @@ impl Supervised for SegmentActor {
 }
 
 impl Handler<Dispatch> for SegmentActor {
-    type Result = Answer;
+    type Result = ();
 
     /// A route function that answers without waiting (most do) is answered
     /// here and now; one that waits runs as its own task on this worker, so
     /// it never holds up the requests queued behind it.
-    fn handle(&mut self, dispatch: Dispatch, _: &mut actix::Context<Self>) -> Answer {
-        self.segment.respond(dispatch, self.revalidator.clone())
+    fn handle(&mut self, dispatch: Dispatch, _: &mut actix::Context<Self>) {
+        let Dispatch {
+            method,
+            request,
+            params,
+            lookup,
+            reply,
+        } = dispatch;
+        let answer =
+            self.segment
+                .respond(method, request, params, lookup, self.revalidator.clone());
+        // A closed reply is a client gone before its answer: nothing to do.
+        match answer {
+            Answer::Ready(response) => {
+                let _ = reply.send(response);
+            }
+            Answer::Pending(answer) => {
+                actix_rt::spawn(async move {
+                    let _ = reply.send(answer.await);
+                });
+            }
+        }
     }
 }
 
@@ -508,26 +524,6 @@ impl Answer {
         match self {
             Answer::Ready(response) => response,
             Answer::Pending(answer) => answer.await,
-        }
-    }
-}
-
-impl MessageResponse<SegmentActor, Dispatch> for Answer {
-    fn handle(self, _: &mut actix::Context<SegmentActor>, reply: Option<OneshotSender<Response>>) {
-        match self {
-            Answer::Ready(response) => {
-                if let Some(reply) = reply {
-                    let _ = reply.send(response);
-                }
-            }
-            Answer::Pending(answer) => {
-                actix_rt::spawn(async move {
-                    let response = answer.await;
-                    if let Some(reply) = reply {
-                        let _ = reply.send(response);
-                    }
-                });
-            }
         }
     }
 }

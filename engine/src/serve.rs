@@ -23,7 +23,7 @@ use crate::cached;
 use crate::cors;
 use crate::guard;
 use crate::local_segment::LocalSegment;
-use crate::messages::{CacheLookup, Dispatch};
+use crate::messages::CacheLookup;
 use crate::method::{self, HttpMethod};
 use crate::request::Request;
 use crate::response::{Body, Response};
@@ -166,22 +166,15 @@ async fn answer_segment(
         std::mem::take(req.headers_mut()),
         body,
     );
-    let dispatch = Dispatch {
-        method,
-        request,
-        params: matched.params,
-        lookup,
-    };
-    match worker.segments[matched.segment.index()]
-        .dispatch(dispatch)
-        .await
-    {
+    let reply =
+        worker.segments[matched.segment.index()].dispatch(method, request, matched.params, lookup);
+    match reply.await {
         Ok(mut response) => {
             absolutize_location(&mut response, req.uri(), host.as_ref());
             response
         }
         Err(error) => {
-            tracing::error!(route = segment.route(), %error, "segment actor did not answer");
+            tracing::error!(route = segment.route(), %error, "segment actor dropped a request");
             Response::json_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "route temporarily unavailable",
@@ -288,7 +281,12 @@ async fn read_body(
     let capacity = declared
         .map_or(0, |len| len as usize)
         .min(MAX_INITIAL_BODY_CAPACITY);
-    match actix_rt::time::timeout(timeout, collect_body(payload, capacity, limit)).await {
+    // Boxed: a timer is large, and every request's future would carry it.
+    let collected = Box::pin(actix_rt::time::timeout(
+        timeout,
+        collect_body(payload, capacity, limit),
+    ));
+    match collected.await {
         Ok(Ok(body)) => Ok(body),
         Ok(Err(BodyError::TooLarge)) => Err(too_large()),
         Ok(Err(BodyError::Read(error))) => Err(Response::json_error(

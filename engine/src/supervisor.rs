@@ -249,7 +249,6 @@ impl Handler<PeerRevalidation> for Supervisor {
 mod tests {
     use super::*;
     use crate::cached::CACHE_STATUS;
-    use crate::messages::Dispatch;
     use crate::method::HttpMethod;
     use crate::request::Request;
     use crate::response::Response;
@@ -277,20 +276,6 @@ mod tests {
         }
     }
 
-    fn dispatch() -> Dispatch {
-        Dispatch {
-            method: HttpMethod::Get,
-            request: Request::new(
-                Method::GET,
-                Uri::from_static("/"),
-                HeaderMap::new(),
-                Bytes::new(),
-            ),
-            params: Default::default(),
-            lookup: None,
-        }
-    }
-
     #[actix_rt::test]
     async fn a_stopped_segment_actor_is_restarted_and_serves_the_next_request() {
         let segment = Segment::new().get(|_, _| async { Ok(Response::text("alive")) });
@@ -302,8 +287,14 @@ mod tests {
         let supervisor = Supervisor::new(Arc::new(routes), None).start();
         let actor = LocalSegment::start(SegmentActor::new(served, Revalidator::new(supervisor)));
         actor.addr().send(Crash).await.unwrap();
+        let request = Request::new(
+            Method::GET,
+            Uri::from_static("/"),
+            HeaderMap::new(),
+            Bytes::new(),
+        );
         let response = actor
-            .dispatch(dispatch())
+            .dispatch(HttpMethod::Get, request, Default::default(), None)
             .await
             .expect("the restarted actor answers");
         assert!(matches!(response.body(), crate::Body::Text(text) if text == "alive"));

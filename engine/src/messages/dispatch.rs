@@ -1,6 +1,7 @@
 //! `Dispatch`: an HTTP worker hands a matched request to its segment actor.
 
 use actix::Message;
+use tokio::sync::oneshot;
 use trellis_cache::Lookup;
 use trellis_routes::Params;
 
@@ -8,8 +9,10 @@ use crate::method::HttpMethod;
 use crate::request::Request;
 use crate::response::Response;
 
-/// One request for a segment, already matched and with its body read.
-/// The reply is the response to send.
+/// One request for a segment, already matched and with its body read, and
+/// where its response goes. The actor's handler may answer after it
+/// returns (a route that waits), so the answer travels on its own channel
+/// rather than as the message's result.
 pub(crate) struct Dispatch {
     /// The request's method, already known to be one of the seven.
     pub method: HttpMethod,
@@ -18,6 +21,7 @@ pub(crate) struct Dispatch {
     /// For a cacheable GET: what the worker's cache lookup found (anything
     /// but a fresh hit, which the worker answers itself).
     pub lookup: Option<CacheLookup>,
+    pub reply: oneshot::Sender<Response>,
 }
 
 /// A cache lookup made by the worker, carried to the actor so that the
@@ -28,5 +32,5 @@ pub(crate) struct CacheLookup {
 }
 
 impl Message for Dispatch {
-    type Result = Response;
+    type Result = ();
 }
