@@ -33,21 +33,23 @@ impl EngineEndpoints {
         }
     }
 
-    /// The engine's answer when `req` is for one of its endpoints.
+    /// Whether `path` is one of the engine's endpoints.
+    pub(crate) fn serves(&self, path: &str) -> bool {
+        self.metrics_path.as_deref() == Some(path) || path == REVALIDATE_ENDPOINT
+    }
+
+    /// The engine's answer to `req`, for a path it [`serves`](Self::serves).
     pub(crate) async fn answer(
         &self,
         req: &HttpRequest,
         routes: &AppRoutes,
         supervisor: &Addr<Supervisor>,
-    ) -> Option<Response> {
-        let path = req.path();
-        if self.metrics_path.as_deref() == Some(path) {
-            return Some(metrics(req, routes));
+    ) -> Response {
+        if self.metrics_path.as_deref() == Some(req.path()) {
+            metrics(req, routes)
+        } else {
+            self.revalidate(req, supervisor).await
         }
-        if path == REVALIDATE_ENDPOINT {
-            return Some(self.revalidate(req, supervisor).await);
-        }
-        None
     }
 
     async fn revalidate(&self, req: &HttpRequest, supervisor: &Addr<Supervisor>) -> Response {

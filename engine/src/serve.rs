@@ -15,7 +15,7 @@ use actix_web::{HttpMessage, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use trellis_cache::{Lookup, RecentHits};
-use trellis_config::LimitsConfig;
+use trellis_config::{CorsPolicy, LimitsConfig};
 use trellis_routes::RouteMatch;
 
 use crate::admin::EngineEndpoints;
@@ -51,8 +51,16 @@ pub(crate) async fn serve(
 ) -> Result<ServiceResponse, actix_web::Error> {
     // The clock is read only for the log line, and only when it is on.
     let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
-    let payload = req.take_payload();
-    let (route, mut response) = answer(&mut req, payload, &worker).await;
+    let (route, mut response) = match route(&req, &worker) {
+        Routed::Answered(route, response) => (route, response),
+        Routed::Endpoint => {
+            let answer = worker
+                .endpoints
+                .answer(req.request(), &worker.routes, &worker.supervisor);
+            ("-", answer.await)
+        }
+        Routed::Segment(to) => (to.segment.route(), to_segment(&mut req, &worker, to).await),
+    };
     worker.routes.rules.add_headers(req.path(), &mut response);
     if let Some(started) = started {
         tracing::info!(
@@ -67,74 +75,79 @@ pub(crate) async fn serve(
     Ok(req.into_response(into_http(response)))
 }
 
-/// The response, and the matched route pattern (`-` when none matched).
-async fn answer<'w>(
-    req: &mut ServiceRequest,
-    payload: Payload,
-    worker: &'w WorkerState,
-) -> (&'w str, Response) {
+/// Where a request goes, decided without waiting. Most answers are known
+/// here (refusals, redirects, 404s, preflights, fresh cache hits); only the
+/// engine's endpoints and the segment actors are waited for.
+enum Routed<'w> {
+    /// The response, and the matched route pattern (`-` when none matched).
+    Answered(&'w str, Response),
+    Endpoint,
+    Segment(ToSegment<'w>),
+}
+
+/// A request for a segment's actor, matched and looked up in the cache.
+struct ToSegment<'w> {
+    segment: &'w ServedSegment,
+    matched: RouteMatch,
+    method: HttpMethod,
+    lookup: Option<CacheLookup>,
+    cors: Option<Cors<'w>>,
+}
+
+/// A segment's CORS policy, and the request's origin to answer it with.
+struct Cors<'w> {
+    policy: &'w CorsPolicy,
+    origin: Option<HeaderValue>,
+}
+
+impl Cors<'_> {
+    fn decorate(&self, response: &mut Response) {
+        cors::decorate(self.policy, self.origin.as_ref(), response);
+    }
+}
+
+fn route<'w>(req: &ServiceRequest, worker: &'w WorkerState) -> Routed<'w> {
     let Some(method) = HttpMethod::from_method(req.method()) else {
-        return ("-", method::not_implemented());
+        return Routed::Answered("-", method::not_implemented());
     };
     if let Some(refused) = guard::check(req.request(), &worker.limits) {
-        return ("-", refused);
+        return Routed::Answered("-", refused);
     }
     if let Some(location) = canonical_location(req.uri()) {
-        return ("-", permanent_redirect(&location));
+        return Routed::Answered("-", permanent_redirect(&location));
     }
     if let Some(redirect) = worker.routes.rules.redirect(req.path(), req.uri().query()) {
-        return ("-", redirect);
+        return Routed::Answered("-", redirect);
     }
-    if let Some(response) = worker
-        .endpoints
-        .answer(req.request(), &worker.routes, &worker.supervisor)
-        .await
-    {
-        return ("-", response);
+    if worker.endpoints.serves(req.path()) {
+        return Routed::Endpoint;
     }
     let matched = match worker.routes.table.match_path(req.path()) {
         Ok(Some(matched)) => matched,
         Ok(None) => {
-            return (
-                "-",
-                Response::json_error(StatusCode::NOT_FOUND, "not found"),
-            )
+            let not_found = Response::json_error(StatusCode::NOT_FOUND, "not found");
+            return Routed::Answered("-", not_found);
         }
         Err(error) => {
-            return (
-                "-",
-                Response::json_error(StatusCode::BAD_REQUEST, &error.to_string()),
-            )
+            let bad = Response::json_error(StatusCode::BAD_REQUEST, &error.to_string());
+            return Routed::Answered("-", bad);
         }
     };
     let segment = &worker.routes.segments[matched.segment.index()];
     let route = segment.route();
-    let Some(policy) = segment.cors() else {
-        return (
-            route,
-            answer_segment(req, payload, worker, method, matched, segment).await,
-        );
+    let cors = match segment.cors() {
+        Some(policy) => {
+            if let Some(preflight) =
+                cors::preflight(policy, req.method(), req.headers(), segment.allow())
+            {
+                return Routed::Answered(route, preflight);
+            }
+            // The headers move into the route function's request: keep the origin.
+            let origin = req.headers().get(header::ORIGIN).cloned();
+            Some(Cors { policy, origin })
+        }
+        None => None,
     };
-    if let Some(preflight) = cors::preflight(policy, req.method(), req.headers(), segment.allow()) {
-        return (route, preflight);
-    }
-    // The headers move into the route function's request: keep the origin.
-    let origin = req.headers().get(header::ORIGIN).cloned();
-    let mut response = answer_segment(req, payload, worker, method, matched, segment).await;
-    cors::decorate(policy, origin.as_ref(), &mut response);
-    (route, response)
-}
-
-/// The response of a matched segment: a fresh hit from its cache, or its
-/// actor's answer.
-async fn answer_segment(
-    req: &mut ServiceRequest,
-    payload: Payload,
-    worker: &WorkerState,
-    method: HttpMethod,
-    matched: RouteMatch,
-    segment: &ServedSegment,
-) -> Response {
     // A fresh hit is answered here, with no hop to the actor: it must cost
     // no more than the cheapest handler.
     let lookup = if segment.caches(method) {
@@ -143,7 +156,10 @@ async fn answer_segment(
         if let Lookup::Fresh(entry) = &found {
             let mut response = cached::hit(entry);
             absolutize_location(&mut response, req.uri(), req.headers().get(header::HOST));
-            return response;
+            if let Some(cors) = &cors {
+                cors.decorate(&mut response);
+            }
+            return Routed::Answered(route, response);
         }
         Some(CacheLookup {
             key: key.into_owned(),
@@ -152,35 +168,57 @@ async fn answer_segment(
     } else {
         None
     };
-    let limit = segment.body_limit().unwrap_or(worker.limits.body_bytes);
-    let body = match read_body(req.headers(), payload, limit, worker.limits.body_timeout()).await {
-        Ok(body) => body,
-        Err(response) => return response,
+    Routed::Segment(ToSegment {
+        segment,
+        matched,
+        method,
+        lookup,
+        cors,
+    })
+}
+
+/// The segment actor's answer: the body read, the request sent, the reply
+/// awaited.
+async fn to_segment(req: &mut ServiceRequest, worker: &WorkerState, to: ToSegment<'_>) -> Response {
+    let payload = req.take_payload();
+    let limit = to.segment.body_limit().unwrap_or(worker.limits.body_bytes);
+    let mut response = match read_body(req.headers(), payload, limit, worker.limits.body_timeout())
+        .await
+    {
+        Err(refused) => refused,
+        Ok(body) => {
+            // The headers move into the route function's request: keep the
+            // host, for a relative redirect.
+            let host = req.headers().get(header::HOST).cloned();
+            let request = Request::new(
+                req.method().clone(),
+                req.uri().clone(),
+                std::mem::take(req.headers_mut()),
+                body,
+            );
+            let segment = &worker.segments[to.matched.segment.index()];
+            match segment
+                .dispatch(to.method, request, to.matched.params, to.lookup)
+                .await
+            {
+                Ok(mut response) => {
+                    absolutize_location(&mut response, req.uri(), host.as_ref());
+                    response
+                }
+                Err(error) => {
+                    tracing::error!(route = to.segment.route(), %error, "segment actor dropped a request");
+                    Response::json_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "route temporarily unavailable",
+                    )
+                }
+            }
+        }
     };
-    // The headers move into the route function's request: keep the host,
-    // for a relative redirect.
-    let host = req.headers().get(header::HOST).cloned();
-    let request = Request::new(
-        req.method().clone(),
-        req.uri().clone(),
-        std::mem::take(req.headers_mut()),
-        body,
-    );
-    let reply =
-        worker.segments[matched.segment.index()].dispatch(method, request, matched.params, lookup);
-    match reply.await {
-        Ok(mut response) => {
-            absolutize_location(&mut response, req.uri(), host.as_ref());
-            response
-        }
-        Err(error) => {
-            tracing::error!(route = segment.route(), %error, "segment actor dropped a request");
-            Response::json_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "route temporarily unavailable",
-            )
-        }
+    if let Some(cors) = &to.cors {
+        cors.decorate(&mut response);
     }
+    response
 }
 
 /// A route's redirect to a relative `Location` goes out absolute, resolved
