@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-1s}
 SLICES=${SLICES:-6}
 CONNECTIONS=${CONNECTIONS:-32}
-PATHS=${PATHS:-hello hello+hop dashboard posts items}
+PATHS=${PATHS:-hello hello+hop dashboard posts hit-bytes items}
 RAW_PORT=3901
 TRELLIS_PORT=3902
 
@@ -56,13 +56,14 @@ PY
 }
 
 ITEM='{"name":"widget","qty":2}'
-declare -A RAW_PATH=( [hello]=/api/hello [hello+hop]=/api/hello-via-actor [dashboard]=/dashboard/1 [posts]=/api/hello [items]=/items )
-declare -A TRELLIS_PATH=( [hello]=/api/hello [hello+hop]=/api/hello [dashboard]=/dashboard/1 [posts]=/posts [items]=/items )
+declare -A RAW_PATH=( [hello]=/api/hello [hello+hop]=/api/hello-via-actor [dashboard]=/dashboard/1 [posts]=/api/hello [hit-bytes]=/posts [items]=/items )
+declare -A TRELLIS_PATH=( [hello]=/api/hello [hello+hop]=/api/hello [dashboard]=/dashboard/1 [posts]=/posts [hit-bytes]=/posts [items]=/items )
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "load: trellis bench -c $CONNECTIONS, $SLICES alternating slices of $DURATION per server and path, server on core 0 (1 worker), load on core 1"
 echo "(posts: Trellis serves /posts from its cache; raw answers /api/hello, the cheapest handler)"
 echo "(hello+hop: raw answers /api/hello behind one message to an actor on its thread, as Trellis does)"
+echo "(hit-bytes: raw answers with the very bytes of a Trellis /posts hit, fixed, against that hit)"
 for round in 1 2; do
   echo
   echo "round $round"

@@ -3,7 +3,8 @@
 //!
 //! `/api/hello-via-actor` answers `/api/hello` behind one message to an
 //! actor on the worker's own thread: the floor for any server that, like
-//! Trellis, hands every request to an actor.
+//! Trellis, hands every request to an actor. `/posts` answers the bytes of
+//! a Trellis cache hit of `/posts`, fixed: the floor for a hit.
 //!
 //! `cargo run --release --example raw-actix -- PORT WORKERS`
 
@@ -42,6 +43,19 @@ async fn hello_via_actor(actor: web::Data<Addr<HelloActor>>) -> HttpResponse {
     }
 }
 
+/// The bytes Trellis sends for a `/posts` cache hit, fixed: what a hit
+/// costs beyond sending its response.
+async fn posts_hit_bytes() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((
+            "cache-control",
+            "s-maxage=2, stale-while-revalidate=31535998",
+        ))
+        .insert_header(("content-type", "application/json"))
+        .insert_header(("cache-status", "trellis; hit"))
+        .body(r#"{"generation":1,"generatedAt":1795638237152}"#)
+}
+
 async fn dashboard(team: web::Path<String>) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "team": team.into_inner() }))
 }
@@ -60,6 +74,7 @@ async fn main() -> std::io::Result<()> {
             .app_data(web::Data::new(HelloActor.start()))
             .route("/api/hello", web::get().to(hello))
             .route("/api/hello-via-actor", web::get().to(hello_via_actor))
+            .route("/posts", web::get().to(posts_hit_bytes))
             .route("/dashboard/{team}", web::get().to(dashboard))
             .route("/items", web::post().to(items))
     })

@@ -59,4 +59,8 @@ impl Store for MemoryStore {
         self.entries.run_pending_tasks();
         self.entries.weighted_size()
     }
+
+    fn run_pending_tasks(&self) {
+        self.entries.run_pending_tasks();
+    }
 }

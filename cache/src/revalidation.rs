@@ -113,6 +113,7 @@ impl RevalidationCache {
     /// and past their period (or expired by tag). Never one still fresh.
     pub fn due(&self) -> Vec<(usize, String)> {
         self.ticks.fetch_add(1, Ordering::Relaxed);
+        self.store.run_pending_tasks();
         let now = self.clock.now();
         let mut due = Vec::new();
         self.store.for_each(&mut |key, entry| {

@@ -17,6 +17,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Bytes held, by the store's weigher, once pending work is done.
     fn weighted_size(&self) -> u64;
+
+    /// Does work the store defers. moka frees replaced entries in batches,
+    /// after enough reads or writes; with hot keys answered from workers'
+    /// recent hits, a store may see few of either, so the timer calls this
+    /// every tick.
+    fn run_pending_tasks(&self) {}
 }
 
 /// The store a cache uses: the live one or a test double.
