@@ -127,14 +127,22 @@ async fn connection_loop(
         Until::Elapsed(duration) => Some(start + duration),
         Until::Requests(_) => None,
     };
+    let counted = matches!(plan.until, Until::Requests(_));
     let mut next_send = start;
     let mut last_done = start;
     let mut connection: Option<Connection> = None;
+    // One timer per connection, moved forward only when it has fallen a
+    // tenth of the timeout behind: a timer registered for every request
+    // cost the load generator a tenth of its rate. A request thus times out
+    // after 0.9 to 1 times `plan.timeout`.
+    let mut watchdog = Box::pin(tokio::time::sleep_until(start.into()));
+    let mut watchdog_at = start;
     loop {
-        if progress.stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+        let now = Instant::now();
+        if progress.stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| now >= d) {
             break;
         }
-        if remaining.fetch_sub(1, Ordering::Relaxed) <= 0 {
+        if counted && remaining.fetch_sub(1, Ordering::Relaxed) <= 0 {
             progress.stop.store(true, Ordering::Relaxed);
             break;
         }
@@ -155,7 +163,7 @@ async fn connection_loop(
                     Instant::now()
                 }
             }
-            None => Instant::now(),
+            None => now,
         };
         let outcome = match connection.as_mut() {
             Some(open) => Ok(open),
@@ -172,8 +180,22 @@ async fn connection_loop(
                 continue;
             }
         };
-        match tokio::time::timeout(plan.timeout, open.exchange(&plan.request, plan.head_only)).await
-        {
+        // The open loop may have slept since `now`.
+        let sent_at = if interval.is_some() {
+            Instant::now()
+        } else {
+            now
+        };
+        if sent_at + plan.timeout > watchdog_at + plan.timeout / 10 {
+            watchdog_at = sent_at + plan.timeout;
+            watchdog.as_mut().reset(watchdog_at.into());
+        }
+        let outcome = tokio::select! {
+            biased;
+            reply = open.exchange(&plan.request, plan.head_only) => Ok(reply),
+            () = &mut watchdog => Err(()),
+        };
+        match outcome {
             Ok(Ok(reply)) => {
                 last_done = Instant::now();
                 stats.record(

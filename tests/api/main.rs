@@ -4,6 +4,7 @@
 mod redis_server;
 mod test_app;
 
+mod bench;
 mod cache;
 mod concurrency;
 mod errors;
