@@ -27,14 +27,14 @@ impl CacheKind {
     ];
 
     pub fn of(value: &[u8]) -> CacheKind {
-        let value = String::from_utf8_lossy(value);
-        if value.contains("fwd=bypass") {
+        let has = |needle: &[u8]| value.windows(needle.len()).any(|w| w == needle);
+        if has(b"fwd=bypass") {
             CacheKind::Bypass
-        } else if value.contains("fwd=") {
+        } else if has(b"fwd=") {
             CacheKind::Miss
-        } else if value.contains("ttl=-") {
+        } else if has(b"ttl=-") {
             CacheKind::Stale
-        } else if value.contains("hit") {
+        } else if has(b"hit") {
             CacheKind::Hit
         } else {
             CacheKind::None
@@ -226,5 +226,30 @@ fn join_or_none(parts: &[String]) -> String {
     match parts.is_empty() {
         true => "none".to_string(),
         false => parts.join("   "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_status_values_are_told_apart() {
+        let cases: [(&[u8], CacheKind); 6] = [
+            (b"trellis; hit", CacheKind::Hit),
+            (b"trellis; hit; ttl=-3", CacheKind::Stale),
+            (b"trellis; fwd=miss; stored", CacheKind::Miss),
+            (b"trellis; fwd=stale; stored", CacheKind::Miss),
+            (b"trellis; fwd=bypass", CacheKind::Bypass),
+            (b"", CacheKind::None),
+        ];
+        for (value, kind) in cases {
+            assert_eq!(
+                CacheKind::of(value),
+                kind,
+                "{}",
+                String::from_utf8_lossy(value)
+            );
+        }
     }
 }
