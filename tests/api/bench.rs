@@ -3,18 +3,14 @@
 
 use serde_json::Value;
 
-use crate::test_app::{spawn_app, TestApp};
+use crate::test_app::{spawn_app, trellis, TestApp};
 
 async fn bench(app: &TestApp, args: &[&str], path: &str) -> Value {
     let url = format!("{}{path}", app.address);
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
-        .arg("bench")
-        .arg("--json")
-        .args(args)
-        .arg(&url)
-        .output()
-        .await
-        .expect("the trellis binary runs");
+    let mut all = vec!["bench", "--json"];
+    all.extend_from_slice(args);
+    all.push(&url);
+    let output = trellis(&all).await;
     assert!(
         output.status.success(),
         "{}",

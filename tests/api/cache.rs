@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 use trellis::{Clock, Dynamic, Response, Router, Segment, StatusCode};
 
-use crate::test_app::{eventually, json, spawn_app, spawn_with, test_config, TestApp};
+use crate::test_app::{eventually, json, spawn_app, spawn_with, test_config, trellis, TestApp};
 
 fn cache_status(response: &reqwest::Response) -> String {
     response.headers()["cache-status"]
@@ -388,11 +388,7 @@ async fn the_admin_endpoint_revalidates_from_loopback() {
 async fn trellis_revalidate_marks_a_path_on_a_running_server() {
     let (app, _clock) = demo_with_clock();
     get_json(&app, "/posts").await;
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
-        .args(["revalidate", "--path", "/posts", "--url", &app.address])
-        .output()
-        .await
-        .expect("the trellis binary runs");
+    let output = trellis(&["revalidate", "--path", "/posts", "--url", &app.address]).await;
     assert!(
         output.status.success(),
         "{}",

@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use trellis::{Clock, Config, Response, Router, Segment};
 
-use crate::test_app::{json, spawn_app, spawn_with, test_config, TestApp};
+use crate::test_app::{json, spawn_app, spawn_with, test_config, trellis, TestApp};
 
 /// A config file in a fresh temporary folder, removed on drop.
 struct ConfigFile(std::path::PathBuf);
@@ -35,14 +35,6 @@ impl Drop for ConfigFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(self.0.parent().unwrap());
     }
-}
-
-async fn trellis(args: &[&str]) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
-        .args(args)
-        .output()
-        .await
-        .expect("the trellis binary runs")
 }
 
 #[actix_web::test]

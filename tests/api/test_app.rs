@@ -128,3 +128,12 @@ where
 pub async fn json(response: Response) -> serde_json::Value {
     response.json().await.expect("a JSON body")
 }
+
+/// Runs the `trellis` binary with `args` to its end.
+pub async fn trellis(args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
+        .args(args)
+        .output()
+        .await
+        .expect("the trellis binary runs")
+}
