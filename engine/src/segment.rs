@@ -335,7 +335,7 @@ impl ServedSegment {
         let mut answer =
             match std::panic::catch_unwind(AssertUnwindSafe(|| handler(request, context))) {
                 Ok(answer) => answer,
-                Err(panic) => return Answer::Ready(self.finish(Err(panic), finish)),
+                Err(panic) => return Answer::Ready(self.response_for(Err(panic), finish)),
             };
         let first_poll = std::panic::catch_unwind(AssertUnwindSafe(|| {
             answer
@@ -343,8 +343,8 @@ impl ServedSegment {
                 .poll(&mut std::task::Context::from_waker(Waker::noop()))
         }));
         match first_poll {
-            Ok(Poll::Ready(result)) => Answer::Ready(self.finish(Ok(result), finish)),
-            Err(panic) => Answer::Ready(self.finish(Err(panic), finish)),
+            Ok(Poll::Ready(result)) => Answer::Ready(self.response_for(Ok(result), finish)),
+            Err(panic) => Answer::Ready(self.response_for(Err(panic), finish)),
             Ok(Poll::Pending) => {
                 let segment = self.clone();
                 Answer::Pending(Box::pin(async move {
@@ -356,7 +356,7 @@ impl ServedSegment {
                         },
                         None => answer.await,
                     };
-                    segment.finish(outcome, finish)
+                    segment.response_for(outcome, finish)
                 }))
             }
         }
@@ -364,7 +364,11 @@ impl ServedSegment {
 
     /// The route function's result, or its error, panic or forbidden read
     /// of request data, as the response to send.
-    fn finish(&self, outcome: std::thread::Result<Result<Response>>, finish: Finish) -> Response {
+    fn response_for(
+        &self,
+        outcome: std::thread::Result<Result<Response>>,
+        finish: Finish,
+    ) -> Response {
         let response = if finish
             .dynamic_reads
             .as_ref()
@@ -405,9 +409,11 @@ impl ServedSegment {
     }
 }
 
-/// What every response of a route function gets on its way out, whatever
-/// the function did: the cookies it set, the route's configured headers,
-/// and `Cache-Status` on an uncached GET.
+/// What a route function's response needs on its way out, whatever the
+/// function did: the cookies it set, the route's configured headers and
+/// `Cache-Status` on an uncached GET (added by [`Finish::apply`]), and the
+/// flag that turns a `DYNAMIC = Error` route's read of request data into a
+/// 500.
 struct Finish {
     cookies: CookieStore,
     /// Set when a `DYNAMIC = Dynamic::Error` route reads request data.
