@@ -27,11 +27,14 @@ pub const GENERATED_FILE: &str = "trellis_app.rs";
 /// ```
 pub fn build(app_dir: impl AsRef<Path>) -> Result<(), DiscoverError> {
     let app_dir = app_dir.as_ref();
-    println!("cargo:rerun-if-changed={}", app_dir.display());
     let app_dir = app_dir.canonicalize().map_err(|error| DiscoverError::Io {
         path: app_dir.to_path_buf(),
         error,
     })?;
+    // Absolute, like the `#[path]`s generated below: a checkout moved or
+    // cloned elsewhere onto the same target dir then builds anew instead of
+    // including route files from the old place.
+    println!("cargo:rerun-if-changed={}", app_dir.display());
     let routes = discover(&app_dir)?;
     RouteTable::build(
         routes
