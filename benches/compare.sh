@@ -100,7 +100,9 @@ if command -v wrk >/dev/null; then
     wrk_rps=() bench_rps=()
     for _ in $(seq "$SLICES"); do
       wrk_rps+=("$(taskset -c 1 wrk -t1 -c "$CONNECTIONS" -d "$DURATION" "http://127.0.0.1:$TRELLIS_PORT/api/hello" | awk '/Requests\/sec/ {print $2}')")
-      bench_rps+=("$(taskset -c 1 "$BIN" bench --json -c "$CONNECTIONS" -d "$DURATION" "http://127.0.0.1:$TRELLIS_PORT/api/hello" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests_per_sec"])')")
+      # Read once the run is over: a parser piped in would start beside it.
+      json=$(taskset -c 1 "$BIN" bench --json -c "$CONNECTIONS" -d "$DURATION" "http://127.0.0.1:$TRELLIS_PORT/api/hello")
+      bench_rps+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["requests_per_sec"])' "$json")")
     done
     python3 - "$round" "${wrk_rps[*]}" "${bench_rps[*]}" <<'PY'
 import sys
