@@ -83,11 +83,16 @@ pub fn run(args: BenchArgs) -> ExitCode {
         );
     }
     let progress = Arc::new(Progress::default());
+    let (finished, load_finished) = tokio::sync::oneshot::channel();
     let load = {
         let (plan, progress) = (plan.clone(), progress.clone());
-        std::thread::spawn(move || load::run(&plan, &progress))
+        std::thread::spawn(move || {
+            let measured = load::run(&plan, &progress);
+            let _ = finished.send(());
+            measured
+        })
     };
-    watch(&progress, &load, args.json);
+    watch(&progress, load_finished, args.json);
     let (stats, elapsed) = match load.join() {
         Ok(measured) => measured,
         Err(_) => {
@@ -105,11 +110,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
 
 /// Shows a live progress line until the load ends; Ctrl-C ends it early,
 /// and what was measured so far is reported.
-fn watch(
-    progress: &Arc<Progress>,
-    load: &std::thread::JoinHandle<(stats::Stats, Duration)>,
-    quiet: bool,
-) {
+fn watch(progress: &Progress, mut load_finished: tokio::sync::oneshot::Receiver<()>, quiet: bool) {
     let bar = match quiet || !std::io::stderr().is_terminal() {
         true => ProgressBar::hidden(),
         false => ProgressBar::new_spinner(),
@@ -128,8 +129,10 @@ fn watch(
     runtime.block_on(async {
         let mut last = (Instant::now(), 0);
         let mut ticks = tokio::time::interval(Duration::from_millis(250));
-        while !load.is_finished() {
+        loop {
             tokio::select! {
+                // Sent when the load ends, or dropped if its thread failed.
+                _ = &mut load_finished => break,
                 _ = tokio::signal::ctrl_c() => {
                     progress.stop.store(true, Ordering::Relaxed);
                 }
