@@ -41,6 +41,9 @@ pub struct Plan {
     /// Requests per second across all connections (open loop).
     pub rate: Option<f64>,
     pub timeout: Duration,
+    /// Keep each load thread polling while responses keep coming (see
+    /// [`Busy`]); for a load generator pinned to cores of its own.
+    pub spin: bool,
 }
 
 /// Counters the progress line reads while the run goes on.
@@ -112,8 +115,10 @@ async fn drive(
             ))
         })
         .collect();
-    // Not awaited: it ends with the LocalSet, once every connection has.
-    local.spawn_local(async move { busy.spin().await });
+    if plan.spin {
+        // Not awaited: it ends with the LocalSet, once every connection has.
+        local.spawn_local(async move { busy.spin().await });
+    }
     local
         .run_until(async {
             for task in tasks {
@@ -243,12 +248,16 @@ const SPIN_FOR: Duration = Duration::from_micros(100);
 ///
 /// A load thread that runs out of ready sockets sleeps in the kernel, and
 /// every response that arrives while it sleeps waits for the thread to be
-/// woken and scheduled again: on a virtual machine that wait was one
-/// request in seven and cost a tenth of the rate against wrk, whose extra
-/// system calls a request happen to keep it awake. Spinning through the
-/// runtime's non-blocking polls instead takes the load generator's own
+/// woken and scheduled again: on this project's VM it slept once every
+/// seven to fourteen requests and lost about 5% of the rate against wrk,
+/// whose extra system calls a request happen to keep it awake. Spinning
+/// through the runtime's non-blocking polls takes the load generator's own
 /// wake-ups out of what is measured; after [`SPIN_FOR`] without a response
 /// (a slow server, an open loop between sends) the thread sleeps again.
+///
+/// Only for a load generator pinned to cores of its own ([`owns_cores`]):
+/// on a core shared with the server, spinning takes time the server needs.
+/// Each turn still gives way to any other thread waiting for the core.
 #[derive(Default)]
 struct Busy {
     responses: Cell<u64>,
@@ -271,6 +280,7 @@ impl Busy {
             loop {
                 // Deferred until the runtime has polled its sockets without
                 // blocking: one pass of the event loop.
+                std::thread::yield_now();
                 tokio::task::yield_now().await;
                 let responses = self.responses.get();
                 if responses != seen {
@@ -283,6 +293,36 @@ impl Busy {
             self.wake.notified().await;
         }
     }
+}
+
+/// Whether `threads` load threads can each have a core to themselves: the
+/// process was pinned (`taskset`) to some of the machine's cores, at least
+/// one a thread. Unpinned, the load shares cores with whatever it loads.
+pub fn owns_cores(threads: usize) -> bool {
+    let allowed = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Cpus_allowed_list:"))
+                .and_then(count_cpu_list)
+        });
+    let online = std::fs::read_to_string("/sys/devices/system/cpu/online")
+        .ok()
+        .and_then(|list| count_cpu_list(&list));
+    matches!((allowed, online), (Some(allowed), Some(online)) if allowed >= threads && allowed < online)
+}
+
+/// Counts the CPUs in a kernel CPU list such as `0-3,8,10-11`.
+fn count_cpu_list(list: &str) -> Option<usize> {
+    list.trim().split(',').try_fold(0, |count, part| {
+        let (first, last) = part.split_once('-').unwrap_or((part, part));
+        let (first, last) = (
+            first.trim().parse::<usize>().ok()?,
+            last.trim().parse::<usize>().ok()?,
+        );
+        Some(count + last.checked_sub(first)? + 1)
+    })
 }
 
 fn fail(stats: &RefCell<Stats>, progress: &Progress, kind: ErrorKind) {
@@ -299,6 +339,15 @@ mod tests {
         let shares: Vec<usize> = (0..3).map(|i| share(10, 3, i)).collect();
         assert_eq!(shares, [4, 3, 3]);
         assert_eq!(shares.iter().sum::<usize>(), 10);
+    }
+
+    #[test]
+    fn cpu_lists_count_ranges_and_single_cpus() {
+        assert_eq!(count_cpu_list("0-1\n"), Some(2));
+        assert_eq!(count_cpu_list("1"), Some(1));
+        assert_eq!(count_cpu_list("0-3,8,10-11"), Some(7));
+        assert_eq!(count_cpu_list("3-1"), None);
+        assert_eq!(count_cpu_list("all"), None);
     }
 
     /// Polls until `busy` has gone to sleep, for at most a second.

@@ -193,18 +193,20 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
     if args.connections == 0 || args.threads == 0 {
         return Err("connections and threads must be at least 1".to_string());
     }
+    let threads = args.threads.min(args.connections);
     Ok(Plan {
         addr,
         request: Bytes::from(request),
         head_only: method == "HEAD",
         connections: args.connections,
-        threads: args.threads.min(args.connections),
+        threads,
         until: match args.requests {
             Some(n) => Until::Requests(n),
             None => Until::Elapsed(args.duration),
         },
         rate: args.rate.filter(|r| *r > 0.0),
         timeout: args.timeout,
+        spin: load::owns_cores(threads),
     })
 }
 
