@@ -8,7 +8,9 @@
 //! In the open loop each request has an intended send time, and its latency
 //! is measured from that time, not from when it was really sent: a stalled
 //! server then shows in the latency of every request that should have been
-//! sent meanwhile (wrk2's correction for coordinated omission).
+//! sent meanwhile (wrk2's correction for coordinated omission). Unlike
+//! wrk2, the load generator's own lateness (its timer waking late) is not
+//! counted: latency is taken as if every request had gone out on time.
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
@@ -66,13 +68,21 @@ pub fn run(plan: &Plan, progress: &Arc<Progress>) -> (Stats, Duration) {
     let threads: Vec<_> = (0..plan.threads)
         .map(|thread| {
             let connections = share(plan.connections, plan.threads, thread);
+            let first = (0..thread)
+                .map(|before| share(plan.connections, plan.threads, before))
+                .sum();
             let (plan, progress, remaining) = (plan.clone(), progress.clone(), remaining.clone());
             std::thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .expect("a runtime for the load thread");
-                runtime.block_on(drive(plan, connections, start, progress, remaining))
+                let shared = Shared {
+                    start,
+                    progress,
+                    remaining,
+                };
+                runtime.block_on(drive(plan, first..first + connections, shared))
             })
         })
         .collect();
@@ -90,26 +100,29 @@ fn share(connections: usize, threads: usize, index: usize) -> usize {
     connections / threads + usize::from(index < connections % threads)
 }
 
-async fn drive(
-    plan: Plan,
-    connections: usize,
+/// What every connection of a run shares.
+#[derive(Clone)]
+struct Shared {
     start: Instant,
     progress: Arc<Progress>,
+    /// Requests left to send, under `Until::Requests`.
     remaining: Arc<AtomicI64>,
-) -> Stats {
+}
+
+/// Runs connections numbered `connections` (of all the run's) on this thread.
+async fn drive(plan: Plan, connections: std::ops::Range<usize>, shared: Shared) -> Stats {
     // One histogram for the thread, not one per connection: each covers up
     // to an hour at three significant digits (about 190 KB), and clearing
     // and faulting in one per connection slowed the first 100 ms of a run.
     let stats = Rc::new(RefCell::new(Stats::new()));
     let busy = Rc::new(Busy::default());
     let local = tokio::task::LocalSet::new();
-    let tasks: Vec<_> = (0..connections)
-        .map(|_| {
+    let tasks: Vec<_> = connections
+        .map(|index| {
             local.spawn_local(connection_loop(
                 plan.clone(),
-                start,
-                progress.clone(),
-                remaining.clone(),
+                index,
+                shared.clone(),
                 stats.clone(),
                 busy.clone(),
             ))
@@ -130,14 +143,20 @@ async fn drive(
     Rc::try_unwrap(stats).map_or_else(|shared| shared.replace(Stats::new()), RefCell::into_inner)
 }
 
+/// Connection number `index` of the run: sends, reads, records, until the
+/// run ends.
 async fn connection_loop(
     plan: Plan,
-    start: Instant,
-    progress: Arc<Progress>,
-    remaining: Arc<AtomicI64>,
+    index: usize,
+    shared: Shared,
     stats: Rc<RefCell<Stats>>,
     busy: Rc<Busy>,
 ) {
+    let Shared {
+        start,
+        progress,
+        remaining,
+    } = shared;
     let interval = plan
         .rate
         .map(|rate| Duration::from_secs_f64(plan.connections as f64 / rate.max(f64::MIN_POSITIVE)));
@@ -146,8 +165,16 @@ async fn connection_loop(
         Until::Requests(_) => None,
     };
     let counted = matches!(plan.until, Until::Requests(_));
-    let mut next_send = start;
-    let mut last_done = start;
+    // The open loop's schedule, staggered so that the connections do not
+    // all send at the same instants.
+    let mut next_send = start
+        + interval.map_or(Duration::ZERO, |interval| {
+            interval.mul_f64(index as f64 / plan.connections as f64)
+        });
+    // When the last response would have come had every request gone out
+    // on time: the server's delays carry over to the next request, the
+    // load generator's own lateness does not.
+    let mut punctual_done = start;
     let mut connection: Option<Connection> = None;
     // One timer per connection, moved forward only when it has fallen a
     // tenth of the timeout behind: a timer registered for every request
@@ -164,24 +191,19 @@ async fn connection_loop(
             progress.stop.store(true, Ordering::Relaxed);
             break;
         }
-        let measured_from = match interval {
+        // When the request is meant to go, and when it would have gone had
+        // every request before it gone on time: after the previous response.
+        let (intended, punctual) = match interval {
             Some(interval) => {
                 let at = next_send;
                 next_send += interval;
                 if deadline.is_some_and(|d| at >= d) {
                     break;
                 }
-                tokio::time::sleep_until(at.into()).await;
-                // Late because the last response was: the server's delay,
-                // counted from the intended time. Late only because the
-                // timer woke late: ours, not counted.
-                if last_done > at {
-                    at
-                } else {
-                    Instant::now()
-                }
+                wait_until(at, plan.spin).await;
+                (at, at.max(punctual_done))
             }
-            None => now,
+            None => (now, now),
         };
         let outcome = match connection.as_mut() {
             Some(open) => Ok(open),
@@ -213,11 +235,11 @@ async fn connection_loop(
             reply = open.exchange(&plan.request, plan.head_only) => Ok(reply),
             () = &mut watchdog => Err(()),
         };
+        punctual_done = punctual + sent_at.elapsed();
         match outcome {
             Ok(Ok(reply)) => {
-                last_done = Instant::now();
                 stats.borrow_mut().record(
-                    last_done - measured_from,
+                    punctual_done - intended,
                     reply.status,
                     reply.cache,
                     reply.bytes,
@@ -237,6 +259,28 @@ async fn connection_loop(
                 connection = None;
             }
         }
+    }
+}
+
+/// How much earlier than a request's time a precise wait asks the runtime's
+/// timer to wake: it counts whole milliseconds and wakes up to one late.
+const TIMER_SLACK: Duration = Duration::from_millis(2);
+
+/// Waits until `at`. A precise wait (for a load thread that may keep its
+/// core busy) lets the timer wake it a little early and polls through the
+/// rest, so that the request goes out on time rather than up to a
+/// millisecond late, all at once with every other request of that tick.
+async fn wait_until(at: Instant, precise: bool) {
+    if !precise {
+        tokio::time::sleep_until(at.into()).await;
+        return;
+    }
+    if let Some(early) = at.checked_sub(TIMER_SLACK) {
+        tokio::time::sleep_until(early.into()).await;
+    }
+    while Instant::now() < at {
+        std::thread::yield_now();
+        tokio::task::yield_now().await;
     }
 }
 
@@ -348,6 +392,23 @@ mod tests {
         assert_eq!(count_cpu_list("0-3,8,10-11"), Some(7));
         assert_eq!(count_cpu_list("3-1"), None);
         assert_eq!(count_cpu_list("all"), None);
+    }
+
+    #[test]
+    fn a_wait_never_ends_before_its_time() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            for precise in [false, true] {
+                for ahead in [0, 1, 3] {
+                    let at = Instant::now() + Duration::from_millis(ahead);
+                    wait_until(at, precise).await;
+                    assert!(Instant::now() >= at, "precise {precise}, {ahead} ms ahead");
+                }
+            }
+        });
     }
 
     /// Polls until `busy` has gone to sleep, for at most a second.

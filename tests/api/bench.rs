@@ -69,3 +69,29 @@ async fn a_request_past_the_timeout_counts_as_a_timeout_error() {
     assert_eq!(count(&report, "errors", "timeout"), 2);
     assert_eq!(report["requests"], 0);
 }
+
+#[actix_web::test]
+async fn the_open_loop_sends_no_more_than_its_rate() {
+    let app = spawn_app();
+    // 2 connections at 100 requests/s in all: one every 20 ms each.
+    let args = ["--rate", "100", "-c", "2", "-d", "1s"];
+    let report = bench(&app, &args, "/api/hello").await;
+    let requests = report["requests"].as_u64().expect("a request count");
+    assert!((1..=100).contains(&requests), "{requests} requests");
+}
+
+#[actix_web::test]
+async fn the_open_loop_counts_a_slow_server_from_each_request_s_intended_time() {
+    let app = spawn_app();
+    // A request due every 50 ms, each taking 300 ms: the second is due at
+    // 50 ms but can go only at 300 ms, when the first has answered, and so
+    // on. Measured from when each was sent, all would take 300 ms.
+    let args = ["--rate", "20", "-c", "1", "-d", "1s"];
+    let report = bench(&app, &args, "/api/slow?ms=300").await;
+    assert!(report["requests"].as_u64().expect("a request count") >= 3);
+    let latency = &report["latency_ms"];
+    let at = |key: &str| latency[key].as_f64().expect("a latency figure");
+    assert!(at("p50") >= 300.0, "p50 {}", at("p50"));
+    // The third request waited for two before it: 100 ms due, 900 ms done.
+    assert!(at("max") >= 800.0, "max {}", at("max"));
+}
