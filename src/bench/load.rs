@@ -279,9 +279,16 @@ async fn wait_until(at: Instant, precise: bool) {
         tokio::time::sleep_until(early.into()).await;
     }
     while Instant::now() < at {
-        std::thread::yield_now();
-        tokio::task::yield_now().await;
+        one_pass().await;
     }
+}
+
+/// Lets other threads waiting for the core go first, then waits for one
+/// pass of the runtime's event loop: it polls its sockets without blocking
+/// before a task that yields runs again.
+async fn one_pass() {
+    std::thread::yield_now();
+    tokio::task::yield_now().await;
 }
 
 /// How long a load thread keeps polling after its last response before it
@@ -322,10 +329,7 @@ impl Busy {
             let mut seen = self.responses.get();
             let mut since = Instant::now();
             loop {
-                // Deferred until the runtime has polled its sockets without
-                // blocking: one pass of the event loop.
-                std::thread::yield_now();
-                tokio::task::yield_now().await;
+                one_pass().await;
                 let responses = self.responses.get();
                 if responses != seen {
                     (seen, since) = (responses, Instant::now());
@@ -394,13 +398,17 @@ mod tests {
         assert_eq!(count_cpu_list("all"), None);
     }
 
-    #[test]
-    fn a_wait_never_ends_before_its_time() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+    /// A load thread's runtime.
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .expect("a runtime");
-        runtime.block_on(async {
+            .expect("a runtime")
+    }
+
+    #[test]
+    fn a_wait_never_ends_before_its_time() {
+        runtime().block_on(async {
             for precise in [false, true] {
                 for ahead in [0, 1, 3] {
                     let at = Instant::now() + Duration::from_millis(ahead);
@@ -424,12 +432,8 @@ mod tests {
 
     #[test]
     fn a_load_thread_sleeps_without_responses_and_wakes_with_one() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
         let local = tokio::task::LocalSet::new();
-        local.block_on(&runtime, async {
+        local.block_on(&runtime(), async {
             let busy = Rc::new(Busy::default());
             let spinner = tokio::task::spawn_local({
                 let busy = busy.clone();

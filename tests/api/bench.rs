@@ -23,6 +23,13 @@ fn count(report: &Value, group: &str, key: &str) -> u64 {
     report[group][key].as_u64().unwrap_or(0)
 }
 
+/// A latency figure of the report, in milliseconds: `p50`, ..., `max`.
+fn latency(report: &Value, key: &str) -> f64 {
+    report["latency_ms"][key]
+        .as_f64()
+        .expect("a latency figure")
+}
+
 #[actix_web::test]
 async fn the_report_counts_statuses_cache_statuses_and_latency() {
     let app = spawn_app();
@@ -36,8 +43,7 @@ async fn the_report_counts_statuses_cache_statuses_and_latency() {
     assert_eq!(cache, 300);
     assert!(count(&report, "cache_status", "hit") > 0);
     assert_eq!(report["errors"], serde_json::json!({}));
-    let latency = &report["latency_ms"];
-    let at = |key: &str| latency[key].as_f64().expect("a latency figure");
+    let at = |key| latency(&report, key);
     assert!(at("p50") <= at("p90") && at("p90") <= at("p99"));
     assert!(at("p99") <= at("p999") && at("p999") <= at("max"));
     assert!(report["requests_per_sec"].as_f64().unwrap() > 0.0);
@@ -89,8 +95,7 @@ async fn the_open_loop_counts_a_slow_server_from_each_request_s_intended_time() 
     let args = ["--rate", "20", "-c", "1", "-d", "1s"];
     let report = bench(&app, &args, "/api/slow?ms=300").await;
     assert!(report["requests"].as_u64().expect("a request count") >= 3);
-    let latency = &report["latency_ms"];
-    let at = |key: &str| latency[key].as_f64().expect("a latency figure");
+    let at = |key| latency(&report, key);
     assert!(at("p50") >= 300.0, "p50 {}", at("p50"));
     // The third request waited for two before it: 100 ms due, 900 ms done.
     assert!(at("max") >= 800.0, "max {}", at("max"));
