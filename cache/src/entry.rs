@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, StatusCode};
+use http::{header, HeaderName, HeaderValue, StatusCode};
 
 use crate::metrics::SegmentMetrics;
 
@@ -29,15 +29,151 @@ impl CachedResponse {
         self.body.len() + headers + 64
     }
 
-    /// Only responses that are the same for every visitor are stored: no
-    /// server errors, no cookies set for one client.
-    pub fn is_storable(&self) -> bool {
-        !self.status.is_server_error()
-            && !self
-                .headers
-                .iter()
-                .any(|(n, _)| n == http::header::SET_COOKIE)
+    /// Whether a shared cache may store this response (RFC 9111): a status
+    /// cacheable by default, no cookie set for one client, no
+    /// `Cache-Control: private`, `no-store` or `no-cache`, no `Vary: *`. A
+    /// `Vary: Cookie` is refused too: one variant per session would fill
+    /// the cache with entries only their own visitor can use.
+    ///
+    /// ```
+    /// use trellis_cache::{CachedResponse, NotStored};
+    /// use http::{header, HeaderValue, StatusCode};
+    ///
+    /// let mut response = CachedResponse { status: StatusCode::OK, headers: vec![], body: "{}".into() };
+    /// assert_eq!(response.not_storable(), None);
+    /// response.headers.push((header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=60")));
+    /// assert_eq!(response.not_storable(), Some(NotStored::Private));
+    /// ```
+    pub fn not_storable(&self) -> Option<NotStored> {
+        if !cacheable_by_default(self.status) {
+            return Some(NotStored::Status);
+        }
+        for (name, value) in &self.headers {
+            let refused = if name == header::SET_COOKIE {
+                Some(NotStored::SetCookie)
+            } else if name == header::CACHE_CONTROL {
+                cache_control_refusal(value)
+            } else if name == header::VARY {
+                vary_refusal(value)
+            } else {
+                None
+            };
+            if refused.is_some() {
+                return refused;
+            }
+        }
+        None
     }
+
+    pub fn is_storable(&self) -> bool {
+        self.not_storable().is_none()
+    }
+
+    /// The request headers named by `Vary`, lower case, sorted, without
+    /// repeats; empty when the response does not vary.
+    pub fn vary(&self) -> Vec<HeaderName> {
+        let mut names: Vec<HeaderName> = self
+            .headers
+            .iter()
+            .filter(|(name, _)| name == header::VARY)
+            .filter_map(|(_, value)| value.to_str().ok())
+            .flat_map(|list| list.split(','))
+            .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+            .collect();
+        names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        names.dedup();
+        names
+    }
+
+    /// 404 and 410: answers that are kept only briefly.
+    pub fn is_negative(&self) -> bool {
+        matches!(self.status, StatusCode::NOT_FOUND | StatusCode::GONE)
+    }
+}
+
+/// Why a response is not stored, as `Cache-Status` gives it in `detail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotStored {
+    /// A status not cacheable by default (RFC 9110 section 15.1): a 5xx, a
+    /// 401, 403, 429, a 302 or 307 redirect.
+    Status,
+    SetCookie,
+    /// `Cache-Control: private`.
+    Private,
+    /// `Cache-Control: no-store`.
+    NoStore,
+    /// `Cache-Control: no-cache`: every use must be revalidated first.
+    NoCache,
+    /// `Vary: *`.
+    VaryAny,
+    /// `Vary: Cookie`.
+    VaryCookie,
+    /// More variants of one key than the cache keeps.
+    TooManyVariants,
+}
+
+impl NotStored {
+    /// The `detail` token of `Cache-Status`.
+    pub fn detail(&self) -> &'static str {
+        match self {
+            NotStored::Status => "status",
+            NotStored::SetCookie => "set-cookie",
+            NotStored::Private => "private",
+            NotStored::NoStore => "no-store",
+            NotStored::NoCache => "no-cache",
+            NotStored::VaryAny => "vary-any",
+            NotStored::VaryCookie => "vary-cookie",
+            NotStored::TooManyVariants => "too-many-variants",
+        }
+    }
+}
+
+/// RFC 9110 section 15.1's statuses "heuristically cacheable", the ones a
+/// shared cache may store without being told it may.
+fn cacheable_by_default(status: StatusCode) -> bool {
+    matches!(
+        status.as_u16(),
+        200 | 203 | 204 | 206 | 300 | 301 | 308 | 404 | 405 | 410 | 414 | 501
+    )
+}
+
+fn cache_control_refusal(value: &HeaderValue) -> Option<NotStored> {
+    let value = value.to_str().ok()?;
+    value.split(',').find_map(|directive| {
+        let name = directive.split('=').next().unwrap_or_default().trim();
+        if name.eq_ignore_ascii_case("private") {
+            Some(NotStored::Private)
+        } else if name.eq_ignore_ascii_case("no-store") {
+            Some(NotStored::NoStore)
+        } else if name.eq_ignore_ascii_case("no-cache") {
+            Some(NotStored::NoCache)
+        } else {
+            None
+        }
+    })
+}
+
+fn vary_refusal(value: &HeaderValue) -> Option<NotStored> {
+    let value = value.to_str().ok()?;
+    value.split(',').map(str::trim).find_map(|name| {
+        if name == "*" {
+            Some(NotStored::VaryAny)
+        } else if name.eq_ignore_ascii_case("cookie") {
+            Some(NotStored::VaryCookie)
+        } else {
+            None
+        }
+    })
+}
+
+/// How long one entry is fresh, and past what age it is never served
+/// stale; decided when it is stored, so a hit only compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetime {
+    /// Fresh for this long; forever (until revalidated) when `None`.
+    pub revalidate: Option<Duration>,
+    /// Never served past this age.
+    pub expire: Duration,
 }
 
 /// One cached response with its freshness state.
@@ -45,6 +181,7 @@ impl CachedResponse {
 pub struct CacheEntry {
     pub response: CachedResponse,
     pub made_at: Instant,
+    pub lifetime: Lifetime,
     /// Which segment made it (an index into the route table).
     pub segment: usize,
     /// That segment's counters, so eviction is counted where it belongs.
@@ -61,12 +198,14 @@ impl CacheEntry {
     pub fn new(
         response: CachedResponse,
         made_at: Instant,
+        lifetime: Lifetime,
         segment: usize,
         metrics: Arc<SegmentMetrics>,
     ) -> Self {
         CacheEntry {
             response,
             made_at,
+            lifetime,
             segment,
             metrics,
             requested: AtomicBool::new(false),
@@ -79,11 +218,19 @@ impl CacheEntry {
         now.saturating_duration_since(self.made_at)
     }
 
-    /// Fresh: younger than `revalidate` (forever when `None`) and not expired
-    /// on demand.
-    pub fn is_fresh(&self, now: Instant, revalidate: Option<Duration>) -> bool {
+    /// Fresh: younger than its `revalidate` (forever when `None`) and not
+    /// expired on demand.
+    pub fn is_fresh(&self, now: Instant) -> bool {
         !self.expired.load(Ordering::Relaxed)
-            && revalidate.is_none_or(|period| self.age(now) < period)
+            && self
+                .lifetime
+                .revalidate
+                .is_none_or(|period| self.age(now) < period)
+    }
+
+    /// Past its `expire` age: never served, not even stale.
+    pub fn is_past_expire(&self, now: Instant) -> bool {
+        self.age(now) >= self.lifetime.expire
     }
 
     pub(crate) fn mark_requested(&self) {

@@ -8,7 +8,9 @@
 //!   revalidation by path and by tag, and what the timer finds due.
 //! - `policy`: [`CachePolicy`] from a segment's config, `Cache-Control`, and
 //!   [`CacheStatus`] (RFC 9211).
-//! - `entry`: [`CacheEntry`] and [`CachedResponse`], what is stored.
+//! - `entry`: [`CacheEntry`] and [`CachedResponse`], what is stored, and
+//!   whether a response may be (RFC 9111).
+//! - `key`: what a cache key is made of (path, query, `Vary` variant).
 //! - `store`: the [`Store`] trait; `memory`: [`MemoryStore`] on moka, bounded
 //!   by bytes.
 //! - `shared`: [`SharedStore`], the second tier on Redis that several
@@ -18,6 +20,7 @@
 
 mod clock;
 mod entry;
+mod key;
 mod memory;
 mod metrics;
 mod policy;
@@ -27,13 +30,14 @@ mod shared;
 mod store;
 
 pub use clock::{Clock, ManualClock};
-pub use entry::{CacheEntry, CachedResponse};
+pub use entry::{CacheEntry, CachedResponse, Lifetime, NotStored};
+pub use key::{key_base, key_headers, key_path};
 pub use memory::MemoryStore;
 pub use metrics::SegmentMetrics;
-pub use policy::{CachePolicy, CacheStatus};
+pub use policy::{CachePolicy, CacheStatus, DEFAULT_EXPIRE};
 pub use recent::RecentHits;
 pub use revalidation::{
-    Fill, FillGuard, Lookup, PeerRefresh, RefreshGuard, RevalidationCache, SegmentCache,
+    Fill, FillGuard, Filled, Lookup, PeerRefresh, RefreshGuard, RevalidationCache, SegmentCache,
     SegmentSpec, Waiter,
 };
 pub use shared::{LockOutcome, LockToken, SharedEntry, SharedEvent, SharedOptions, SharedStore};

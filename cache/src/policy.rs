@@ -4,10 +4,9 @@
 use std::time::Duration;
 
 use http::HeaderValue;
-use trellis_config::{Dynamic, RouteKind, SegmentConfig};
+use trellis_config::{Dynamic, RouteKind, SegmentConfig, ONE_YEAR_SECS};
 
-/// A year, Next.js's stand-in for "forever" in `Cache-Control`.
-const ONE_YEAR: u64 = 31_536_000;
+use crate::entry::NotStored;
 
 /// How a segment's GET responses are cached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +20,8 @@ pub enum CachePolicy {
 
 impl CachePolicy {
     /// Next.js 15+ semantics: a GET is dynamic unless the segment sets
-    /// `revalidate`, is force-static (or `error`), or lists static params.
+    /// `revalidate`, is force-static (or `error`), or lists static params;
+    /// and in `auto`, a GET the build saw reading request data is dynamic.
     ///
     /// ```
     /// use std::time::Duration;
@@ -39,6 +39,7 @@ impl CachePolicy {
         let revalidate = config.revalidate.map(Duration::from_secs);
         match (config.dynamic, config.revalidate) {
             (Dynamic::ForceDynamic, _) | (_, Some(0)) => CachePolicy::Bypass,
+            (Dynamic::Auto, _) if config.reads_request_data.is_some() => CachePolicy::Bypass,
             (Dynamic::ForceStatic | Dynamic::Error, _) | (Dynamic::Auto, Some(_)) => {
                 CachePolicy::Cache { revalidate }
             }
@@ -58,8 +59,17 @@ impl CachePolicy {
         }
     }
 
-    /// The `Cache-Control` Next.js sends for the same config.
-    pub fn cache_control(&self) -> Option<HeaderValue> {
+    /// The `Cache-Control` Next.js sends for the same config: fresh for
+    /// `revalidate`, then served stale until `expire`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use trellis_cache::CachePolicy;
+    ///
+    /// let posts = CachePolicy::Cache { revalidate: Some(Duration::from_secs(2)) };
+    /// assert_eq!(posts.cache_control(Duration::from_secs(60)).unwrap(), "s-maxage=2, stale-while-revalidate=58");
+    /// ```
+    pub fn cache_control(&self, expire: Duration) -> Option<HeaderValue> {
         match self {
             CachePolicy::Bypass => None,
             CachePolicy::Cache { revalidate: None } => {
@@ -71,7 +81,7 @@ impl CachePolicy {
                 let n = period.as_secs();
                 let value = format!(
                     "s-maxage={n}, stale-while-revalidate={}",
-                    ONE_YEAR.saturating_sub(n)
+                    expire.as_secs().saturating_sub(n)
                 );
                 Some(
                     HeaderValue::from_str(&value)
@@ -99,6 +109,11 @@ pub enum CacheStatus {
     Revalidated { stored: bool },
     /// The route is dynamic: never cached.
     Bypass,
+    /// Not cached: the route read request data (the read named), which
+    /// makes it dynamic from then on.
+    DynamicRead { read: &'static str },
+    /// The handler ran for this request, and its answer was not stored.
+    NotStored(NotStored),
 }
 
 impl CacheStatus {
@@ -117,6 +132,12 @@ impl CacheStatus {
                 HeaderValue::from_static("trellis; fwd=stale")
             }
             CacheStatus::Bypass => HeaderValue::from_static("trellis; fwd=bypass"),
+            CacheStatus::DynamicRead { read } => {
+                numeric(format!("trellis; fwd=bypass; detail=read-{read}"))
+            }
+            CacheStatus::NotStored(why) => {
+                numeric(format!("trellis; fwd=miss; detail={}", why.detail()))
+            }
             CacheStatus::Stale { ttl } => numeric(format!("trellis; hit; ttl={ttl}")),
             CacheStatus::StaleOnError { ttl } => {
                 numeric(format!("trellis; hit; ttl={ttl}; detail=stale-if-error"))
@@ -125,9 +146,13 @@ impl CacheStatus {
     }
 }
 
+/// Digits and the engine's own tokens are always valid header text.
 fn numeric(value: String) -> HeaderValue {
     HeaderValue::from_str(&value).expect("digits are valid header text: this is a bug in Trellis")
 }
+
+/// The default `expire`, for callers that have no config of their own.
+pub const DEFAULT_EXPIRE: Duration = Duration::from_secs(ONE_YEAR_SECS);
 
 #[cfg(test)]
 mod tests {
@@ -139,12 +164,15 @@ mod tests {
             revalidate: Some(Duration::from_secs(n)),
         };
         assert_eq!(
-            every(2).cache_control().unwrap(),
+            every(2).cache_control(DEFAULT_EXPIRE).unwrap(),
             "s-maxage=2, stale-while-revalidate=31535998"
         );
         let forever = CachePolicy::Cache { revalidate: None };
-        assert_eq!(forever.cache_control().unwrap(), "s-maxage=31536000");
-        assert!(CachePolicy::Bypass.cache_control().is_none());
+        assert_eq!(
+            forever.cache_control(DEFAULT_EXPIRE).unwrap(),
+            "s-maxage=31536000"
+        );
+        assert!(CachePolicy::Bypass.cache_control(DEFAULT_EXPIRE).is_none());
     }
 
     #[test]

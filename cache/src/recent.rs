@@ -39,8 +39,7 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// let spec = SegmentSpec {
 ///     route: "/posts".into(),
 ///     policy: CachePolicy::Cache { revalidate: Some(Duration::from_secs(60)) },
-///     tags: vec![],
-///     key_by_query: false,
+///     ..SegmentSpec::default()
 /// };
 /// let cache = RevalidationCache::new(store, Clock::System, [spec]);
 /// let mut recent = RecentHits::default();
@@ -74,7 +73,7 @@ impl RecentHits {
             if slot.version == version
                 && now.saturating_duration_since(slot.checked_at) < RECHECK
                 && !entry.is_invalidated()
-                && cache.is_fresh_at(entry, now)
+                && entry.is_fresh(now)
             {
                 SegmentMetrics::count(&cache.metrics().hits);
                 return Lookup::Fresh(entry.clone());

@@ -7,18 +7,20 @@
 //! regeneration runs per key.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
+use http::{HeaderName, HeaderValue};
 use tokio::sync::watch;
 
 use crate::clock::Clock;
-use crate::entry::{CacheEntry, CachedResponse};
+use crate::entry::{CacheEntry, CachedResponse, Lifetime, NotStored};
+use crate::key::{key_base, key_path, variant_key};
 use crate::metrics::{render_prometheus, SegmentMetrics};
-use crate::policy::CachePolicy;
+use crate::policy::{CachePolicy, DEFAULT_EXPIRE};
 use crate::shared::{unix_ms, LockOutcome, LockToken, SharedEntry, SharedStore, SharedWrite};
 use crate::store::DynStore;
 
@@ -28,6 +30,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 const PEER_RETRY: Duration = Duration::from_millis(250);
 /// How often a miss polls Redis while another instance regenerates its key.
 const PEER_POLL: Duration = Duration::from_millis(20);
+/// Variants (`Vary`) kept of one key at most: a header with many values
+/// must not turn one route into unbounded entries.
+const MAX_VARIANTS: usize = 32;
 
 /// What the cache knows of a segment, given when the cache is built.
 #[derive(Debug, Clone)]
@@ -37,6 +42,24 @@ pub struct SegmentSpec {
     pub tags: Vec<String>,
     /// Key entries by path and query string, not by path alone.
     pub key_by_query: bool,
+    /// Past this age an entry is never served, not even stale.
+    pub expire: Duration,
+    /// The longest a 404 or 410 stays fresh.
+    pub negative_ttl: Duration,
+}
+
+impl Default for SegmentSpec {
+    /// A route that caches nothing, with the server's default bounds.
+    fn default() -> Self {
+        SegmentSpec {
+            route: String::new(),
+            policy: CachePolicy::Bypass,
+            tags: Vec::new(),
+            key_by_query: false,
+            expire: DEFAULT_EXPIRE,
+            negative_ttl: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Every segment's cache over one memory store, and the shared store
@@ -80,6 +103,10 @@ impl RevalidationCache {
                     version: AtomicU64::new(0),
                     in_flight: DashMap::new(),
                     refreshing: DashMap::new(),
+                    varies: AtomicBool::new(false),
+                    vary: RwLock::default(),
+                    variants: DashMap::new(),
+                    dynamic_read: OnceLock::new(),
                 })
             })
             .collect();
@@ -120,11 +147,10 @@ impl RevalidationCache {
             let Some(segment) = self.segments.get(entry.segment) else {
                 return;
             };
-            let CachePolicy::Cache { revalidate } = segment.spec.policy else {
+            if segment.spec.policy == CachePolicy::Bypass {
                 return;
-            };
-            if entry.was_requested() && !entry.is_invalidated() && !entry.is_fresh(now, revalidate)
-            {
+            }
+            if entry.was_requested() && !entry.is_invalidated() && !entry.is_fresh(now) {
                 due.push((entry.segment, key.to_string()));
             }
         });
@@ -174,9 +200,18 @@ pub struct SegmentCache {
     /// worker's [`RecentHits`](crate::RecentHits) know theirs may be old.
     pub(crate) version: AtomicU64,
     /// Regenerations that requests wait for (misses, path revalidations).
-    in_flight: DashMap<String, watch::Receiver<Option<Arc<CachedResponse>>>>,
+    in_flight: DashMap<String, watch::Receiver<Option<Filled>>>,
     /// Background refreshes running or backing off after failures.
     refreshing: DashMap<String, RefreshState>,
+    /// Whether responses of this segment carried `Vary`: then keys name
+    /// the values of the request headers in `vary`.
+    varies: AtomicBool,
+    vary: RwLock<Arc<[HeaderName]>>,
+    /// The variant keys stored per key without its variant, to bound them.
+    variants: DashMap<String, Vec<String>>,
+    /// The request data the route read while its answer was being made for
+    /// the cache: from then on it is dynamic (Next.js's `auto`).
+    dynamic_read: OnceLock<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -202,15 +237,97 @@ impl SegmentCache {
         &self.metrics
     }
 
-    /// The key for a request: its path, and its query where the segment
-    /// keys by query.
-    pub fn key<'a>(&self, path: &'a str, query: Option<&str>) -> Cow<'a, str> {
-        match query {
+    /// The key for a request: its path, its query where the segment keys
+    /// by query, and the values of the headers its responses vary on, read
+    /// by `header`.
+    pub fn key<'a, 'h>(
+        &self,
+        path: &'a str,
+        query: Option<&str>,
+        header: impl Fn(&HeaderName) -> Option<&'h HeaderValue>,
+    ) -> Cow<'a, str> {
+        let base = match query {
             Some(query) if self.spec.key_by_query && !query.is_empty() => {
                 Cow::Owned(format!("{path}?{query}"))
             }
             _ => Cow::Borrowed(path),
+        };
+        if !self.varies.load(Ordering::Relaxed) {
+            return base;
         }
+        Cow::Owned(variant_key(&base, &self.vary_names(), header))
+    }
+
+    fn vary_names(&self) -> Arc<[HeaderName]> {
+        self.vary.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Adds `names` to the headers this segment's keys vary on.
+    fn learn_vary(&self, names: &[HeaderName]) {
+        let known = self.vary_names();
+        if names.iter().all(|n| known.contains(n)) {
+            return;
+        }
+        let mut all: Vec<HeaderName> = known.iter().chain(names).cloned().collect();
+        all.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        all.dedup();
+        *self.vary.write().unwrap_or_else(|e| e.into_inner()) = all.into();
+        self.varies.store(true, Ordering::Relaxed);
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// Whether one more variant of `key` may be stored.
+    fn admits_variant(&self, key: &str) -> bool {
+        let mut variants = self.variants.entry(key_base(key).to_string()).or_default();
+        if variants.iter().any(|k| k == key) {
+            return true;
+        }
+        if variants.len() >= MAX_VARIANTS {
+            variants.retain(|k| self.store.get(k).is_some());
+        }
+        if variants.len() >= MAX_VARIANTS {
+            return false;
+        }
+        variants.push(key.to_string());
+        true
+    }
+
+    /// The read of request data that made this `auto` route dynamic, if it
+    /// did.
+    pub fn dynamic_read(&self) -> Option<&'static str> {
+        self.dynamic_read.get().copied()
+    }
+
+    /// The route read `read` while an answer was made for the cache: it is
+    /// dynamic from now on, and what it stored before is regenerated (as
+    /// dynamic) on its next request. True the first time only.
+    pub fn turn_dynamic(&self, read: &'static str) -> bool {
+        if self.dynamic_read.set(read).is_err() {
+            return false;
+        }
+        self.invalidate_all();
+        self.version.fetch_add(1, Ordering::Release);
+        true
+    }
+
+    /// How long an entry made of `response` is fresh, decided once when it
+    /// is stored: the route's period, at most `negative_ttl` for a 404 or
+    /// 410.
+    fn lifetime_for(&self, response: &CachedResponse) -> Lifetime {
+        let negative = self.spec.negative_ttl;
+        let revalidate = match self.revalidate() {
+            period if !response.is_negative() => period,
+            period => Some(period.map_or(negative, |p| p.min(negative))),
+        };
+        Lifetime {
+            revalidate,
+            expire: self.spec.expire,
+        }
+    }
+
+    /// The `Cache-Control` sent with this segment's cached answers.
+    pub fn cache_control(&self) -> Option<HeaderValue> {
+        self.spec.policy.cache_control(self.spec.expire)
     }
 
     fn revalidate(&self) -> Option<Duration> {
@@ -233,17 +350,16 @@ impl SegmentCache {
             return Lookup::Invalidated(entry);
         }
         entry.mark_requested();
-        if self.is_fresh_at(&entry, now) {
+        if entry.is_fresh(now) {
             SegmentMetrics::count(&self.metrics.hits);
             Lookup::Fresh(entry)
+        } else if entry.is_past_expire(now) {
+            // Too old to serve even stale: the request waits for a new one.
+            Lookup::Miss
         } else {
             SegmentMetrics::count(&self.metrics.stale);
             Lookup::Stale(entry)
         }
-    }
-
-    pub(crate) fn is_fresh_at(&self, entry: &CacheEntry, now: Instant) -> bool {
-        entry.is_fresh(now, self.revalidate())
     }
 
     pub(crate) fn index(&self) -> usize {
@@ -257,15 +373,15 @@ impl SegmentCache {
     /// Seconds of freshness left: negative once stale (`Cache-Status` ttl).
     pub fn ttl(&self, entry: &CacheEntry) -> i64 {
         let age = entry.age(self.clock.now()).as_secs() as i64;
-        match self.revalidate() {
+        match entry.lifetime.revalidate {
             Some(period) => (period.as_secs() as i64 - age).min(-1),
             None => -1,
         }
     }
 
-    /// Fresh: within this segment's period and not expired on demand.
+    /// Fresh: within its period and not expired on demand.
     pub fn is_fresh(&self, entry: &CacheEntry) -> bool {
-        self.is_fresh_at(entry, self.clock.now())
+        entry.is_fresh(self.clock.now())
     }
 
     /// An entry that needs no regeneration: present, fresh, not invalidated.
@@ -341,13 +457,14 @@ impl SegmentCache {
         response: CachedResponse,
         lock: Option<LockToken>,
     ) -> Arc<CacheEntry> {
+        let lifetime = self.lifetime_for(&response);
         if let Some(shared) = &self.shared {
             shared.put_detached(SharedWrite {
                 key: key.to_string(),
-                path: key.split('?').next().unwrap_or(key).to_string(),
+                path: key_path(key).to_string(),
                 response: response.clone(),
                 made_unix_ms: unix_ms(),
-                ttl: shared.ttl_for(self.revalidate()),
+                ttl: shared.ttl_for(lifetime),
                 tags: self.spec.tags.clone(),
                 lock,
             });
@@ -357,9 +474,11 @@ impl SegmentCache {
 
     fn insert(&self, key: &str, response: CachedResponse, made_at: Instant) -> Arc<CacheEntry> {
         let weight = key.len() + response.weight();
+        let lifetime = self.lifetime_for(&response);
         let entry = Arc::new(CacheEntry::new(
             response,
             made_at,
+            lifetime,
             self.index,
             self.metrics.clone(),
         ));
@@ -369,8 +488,14 @@ impl SegmentCache {
         entry
     }
 
-    /// Takes an entry another instance made into memory, with its age.
-    fn adopt(&self, key: &str, shared: SharedEntry) -> Arc<CacheEntry> {
+    /// Takes an entry another instance made into memory, with its age;
+    /// `None` for one no instance of this app would have stored (written
+    /// by something else sharing the Redis): it is checked as if new.
+    fn adopt(&self, key: &str, shared: SharedEntry) -> Option<Arc<CacheEntry>> {
+        if let Some(why) = shared.response.not_storable() {
+            tracing::warn!(route = %self.spec.route, key, reason = why.detail(), "ignoring an entry in Redis that may not be shared");
+            return None;
+        }
         let now = self.clock.now();
         let made_at = now.checked_sub(shared.age()).unwrap_or(now);
         let entry = self.insert(key, shared.response, made_at);
@@ -378,12 +503,17 @@ impl SegmentCache {
             entry.expire();
         }
         SegmentMetrics::count(&self.metrics.shared);
-        entry
+        Some(entry)
     }
 
     /// Whether an entry read from Redis is fresh by its own age and flags.
     fn is_fresh_shared(&self, shared: &SharedEntry) -> bool {
-        !shared.expired && !shared.invalidated && self.revalidate().is_none_or(|p| shared.age() < p)
+        !shared.expired
+            && !shared.invalidated
+            && self
+                .lifetime_for(&shared.response)
+                .revalidate
+                .is_none_or(|p| shared.age() < p)
     }
 
     /// `revalidate_tag`: every entry of this segment turns stale now; the
@@ -400,9 +530,8 @@ impl SegmentCache {
 
     /// `revalidate_path`: the next request for `path` regenerates and waits.
     pub fn invalidate_path(&self, path: &str) -> usize {
-        let with_query = format!("{path}?");
         self.each_own_entry(|key, entry| {
-            if key == path || key.starts_with(&with_query) {
+            if key_path(key) == path {
                 entry.invalidate();
             }
         })
@@ -430,15 +559,27 @@ pub enum Fill {
     Ready(Arc<CacheEntry>),
 }
 
+/// What a regeneration hands the requests waiting for it.
+#[derive(Debug, Clone)]
+pub enum Filled {
+    /// Stored, and the same for every visitor: serve it.
+    Shared(Arc<CachedResponse>),
+    /// Stored as one variant (`Vary`): look up your own.
+    Variant,
+    /// Not stored (made from one visitor's data, or not storable): it was
+    /// for its own request alone, so run yours.
+    Own,
+}
+
 /// Waits for another request's regeneration.
-pub struct Waiter(watch::Receiver<Option<Arc<CachedResponse>>>);
+pub struct Waiter(watch::Receiver<Option<Filled>>);
 
 impl Waiter {
-    /// The leader's response; `None` if the leader gave up without one
-    /// (then the caller looks up again, and may lead).
-    pub async fn wait(mut self) -> Option<Arc<CachedResponse>> {
+    /// What the leader made; `None` if it gave up without an answer (then
+    /// the caller looks up again, and may lead).
+    pub async fn wait(mut self) -> Option<Filled> {
         match self.0.wait_for(Option::is_some).await {
-            Ok(response) => response.clone(),
+            Ok(filled) => filled.clone(),
             Err(_) => None,
         }
     }
@@ -448,7 +589,7 @@ impl Waiter {
 pub struct FillGuard {
     cache: Arc<SegmentCache>,
     key: String,
-    sender: Option<watch::Sender<Option<Arc<CachedResponse>>>>,
+    sender: Option<watch::Sender<Option<Filled>>>,
     /// The key's lock in Redis, when this instance regenerates it for all.
     lock: Option<LockToken>,
 }
@@ -489,32 +630,70 @@ impl FillGuard {
 
     async fn adopt_usable(&self, shared: &SharedStore) -> Option<Arc<CacheEntry>> {
         let found = shared.get(&self.key).await?;
-        (!found.invalidated).then(|| self.cache.adopt(&self.key, found))
+        if found.invalidated {
+            return None;
+        }
+        self.cache.adopt(&self.key, found)
     }
 
     /// Hands an entry found in Redis to every waiter.
     pub fn share(mut self, entry: &CacheEntry) {
-        if let Some(sender) = self.sender.take() {
-            sender.send_replace(Some(Arc::new(entry.response.clone())));
-        }
+        self.hand_over(Filled::Shared(Arc::new(entry.response.clone())));
     }
 
-    /// Stores `response` if it may be shared, hands it to every waiter, and
-    /// reports whether it was stored.
-    pub fn complete(mut self, response: CachedResponse) -> bool {
-        let stored = response.is_storable();
-        let response = if stored {
+    /// The answer was made from what one visitor sent: it is theirs alone,
+    /// and each waiting request runs its own.
+    pub fn not_shared(mut self) {
+        self.hand_over(Filled::Own);
+    }
+
+    /// Stores `response` if a shared cache may, and hands waiters what was
+    /// stored, or tells them to run their own.
+    pub fn complete(self, response: CachedResponse) -> Result<(), NotStored> {
+        self.complete_for_request(response, |_| None)
+    }
+
+    /// Like [`complete`](Self::complete), where `header` reads the request
+    /// the response was made for, for the key of a variant (`Vary`).
+    pub fn complete_for_request<'h>(
+        mut self,
+        response: CachedResponse,
+        header: impl Fn(&HeaderName) -> Option<&'h HeaderValue>,
+    ) -> Result<(), NotStored> {
+        if let Some(why) = response.not_storable() {
+            self.hand_over(Filled::Own);
+            return Err(why);
+        }
+        let vary = response.vary();
+        if !vary.is_empty() {
+            self.cache.learn_vary(&vary);
+        }
+        let key = match self.cache.varies.load(Ordering::Relaxed) {
+            true => variant_key(key_base(&self.key), &self.cache.vary_names(), header),
+            false => self.key.clone(),
+        };
+        if key == self.key {
             let entry = self
                 .cache
                 .store_response(&self.key, response, self.lock.take());
-            Arc::new(entry.response.clone())
-        } else {
-            Arc::new(response)
-        };
-        if let Some(sender) = self.sender.take() {
-            sender.send_replace(Some(response));
+            self.hand_over(Filled::Shared(Arc::new(entry.response.clone())));
+            return Ok(());
         }
-        stored
+        // Waiters may have sent other values of the headers it varies on.
+        release(&self.cache, &self.key, self.lock.take());
+        if !self.cache.admits_variant(&key) {
+            self.hand_over(Filled::Own);
+            return Err(NotStored::TooManyVariants);
+        }
+        self.cache.store_response(&key, response, None);
+        self.hand_over(Filled::Variant);
+        Ok(())
+    }
+
+    fn hand_over(&mut self, filled: Filled) {
+        if let Some(sender) = self.sender.take() {
+            sender.send_replace(Some(filled));
+        }
     }
 }
 
@@ -598,10 +777,9 @@ impl RefreshGuard {
         let Some(found) = shared.get(&self.key).await else {
             return false;
         };
-        if !self.cache.is_fresh_shared(&found) {
+        if !self.cache.is_fresh_shared(&found) || self.cache.adopt(&self.key, found).is_none() {
             return false;
         }
-        self.cache.adopt(&self.key, found);
         self.cache.refreshing.remove(&self.key);
         self.done = true;
         true
@@ -610,9 +788,20 @@ impl RefreshGuard {
     /// Stores the regenerated response, or, if it may not be stored (a 5xx,
     /// a cookie), keeps the last good one and backs off.
     pub fn complete(mut self, response: CachedResponse) {
-        if !response.is_storable() {
-            let reason = format!("the handler answered {}", response.status);
+        if let Some(why) = response.not_storable() {
+            let reason = format!(
+                "the handler answered {} that may not be stored ({})",
+                response.status,
+                why.detail()
+            );
             return self.fail(&reason);
+        }
+        if let Some(read) = self.cache.dynamic_read() {
+            return self.fail(&format!("the route reads request data ({read})"));
+        }
+        let vary = response.vary();
+        if !vary.is_empty() {
+            self.cache.learn_vary(&vary);
         }
         self.cache
             .store_response(&self.key, response, self.lock.take());

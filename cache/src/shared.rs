@@ -47,7 +47,7 @@ use redis::{AsyncCommands, RedisResult, Script};
 use tokio::runtime::Handle;
 use tokio::sync::OnceCell;
 
-use crate::entry::CachedResponse;
+use crate::entry::{CachedResponse, Lifetime};
 
 /// How often a store that is down lets one call through to probe Redis.
 const PROBE_INTERVAL: Duration = Duration::from_secs(1);
@@ -323,9 +323,13 @@ impl SharedStore {
         out
     }
 
-    /// The TTL in Redis of an entry of a segment with this period.
-    pub(crate) fn ttl_for(&self, revalidate: Option<Duration>) -> Duration {
-        revalidate.map_or(UNTIMED_TTL, |period| period + self.inner.options.grace)
+    /// The TTL in Redis of an entry with this lifetime.
+    /// Its period and the grace after it, never past its `expire`.
+    pub(crate) fn ttl_for(&self, lifetime: Lifetime) -> Duration {
+        lifetime
+            .revalidate
+            .map_or(UNTIMED_TTL, |period| period + self.inner.options.grace)
+            .min(lifetime.expire)
     }
 
     /// The longest a request waits for another instance's regeneration.

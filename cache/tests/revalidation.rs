@@ -6,7 +6,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::StatusCode;
 use trellis_cache::{
-    CachePolicy, CachedResponse, Clock, Fill, Lookup, MemoryStore, RevalidationCache, SegmentSpec,
+    CachePolicy, CachedResponse, Clock, Fill, Filled, Lookup, MemoryStore, NotStored,
+    RevalidationCache, SegmentSpec,
 };
 
 fn response(body: &str) -> CachedResponse {
@@ -26,7 +27,7 @@ fn cache_with(revalidate: Option<u64>, budget: u64) -> (RevalidationCache, Clock
             revalidate: revalidate.map(Duration::from_secs),
         },
         tags: vec!["posts".into()],
-        key_by_query: false,
+        ..SegmentSpec::default()
     };
     (RevalidationCache::new(store, clock.clone(), [spec]), clock)
 }
@@ -37,7 +38,7 @@ fn cache(revalidate: u64) -> (RevalidationCache, Clock) {
 
 fn lead(cache: &RevalidationCache, key: &str, body: &str) {
     match cache.segment(0).fill(key) {
-        Fill::Lead(guard) => assert!(guard.complete(response(body))),
+        Fill::Lead(guard) => assert!(guard.complete(response(body)).is_ok()),
         _ => panic!("expected to lead the fill of {key}"),
     }
 }
@@ -75,9 +76,16 @@ async fn two_hundred_fills_of_a_cold_key_have_one_leader() {
         }
     }
     assert_eq!(leaders.len(), 1);
-    assert!(leaders.pop().unwrap().complete(response("made once")));
+    assert!(leaders
+        .pop()
+        .unwrap()
+        .complete(response("made once"))
+        .is_ok());
     for waiter in waiters {
-        assert_eq!(waiter.await.unwrap().unwrap().body, "made once");
+        match waiter.await.unwrap() {
+            Some(Filled::Shared(response)) => assert_eq!(response.body, "made once"),
+            other => panic!("expected the stored response, got {other:?}"),
+        }
     }
     // A request that looked up before the store and fills after it is served
     // the stored entry, not a second regeneration.
@@ -149,8 +157,56 @@ fn responses_with_cookies_or_server_errors_are_never_stored() {
         http::header::SET_COOKIE,
         http::HeaderValue::from_static("a=1"),
     ));
-    assert!(!guard.complete(with_cookie));
+    assert!(guard.complete(with_cookie).is_err());
     assert!(matches!(segment.lookup("/posts"), Lookup::Miss));
+}
+
+#[tokio::test]
+async fn waiters_are_never_handed_an_answer_that_was_not_stored() {
+    let (cache, _) = cache(60);
+    let segment = cache.segment(0).clone();
+    let Fill::Lead(guard) = segment.fill("/posts") else {
+        panic!("cold key");
+    };
+    let Fill::Wait(waiter) = segment.fill("/posts") else {
+        panic!("a fill is running");
+    };
+    let mut private = response("for one visitor");
+    private.headers.push((
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("private"),
+    ));
+    assert_eq!(guard.complete(private), Err(NotStored::Private));
+    assert!(matches!(waiter.wait().await, Some(Filled::Own)));
+}
+
+#[tokio::test]
+async fn a_response_that_varies_is_stored_per_value_and_waiters_look_up_their_own() {
+    let (cache, _) = cache(60);
+    let segment = cache.segment(0).clone();
+    let language = |value: &'static http::HeaderValue| {
+        move |name: &http::HeaderName| (name == "accept-language").then_some(value)
+    };
+    let Fill::Lead(guard) = segment.fill("/posts") else {
+        panic!("cold key");
+    };
+    let Fill::Wait(waiter) = segment.fill("/posts") else {
+        panic!("a fill is running");
+    };
+    let mut bonjour = response("bonjour");
+    bonjour.headers.push((
+        http::header::VARY,
+        http::HeaderValue::from_static("Accept-Language"),
+    ));
+    static FR: http::HeaderValue = http::HeaderValue::from_static("fr");
+    static EN: http::HeaderValue = http::HeaderValue::from_static("en");
+    assert!(guard.complete_for_request(bonjour, language(&FR)).is_ok());
+    assert!(matches!(waiter.wait().await, Some(Filled::Variant)));
+    let fr_key = segment.key("/posts", None, language(&FR));
+    assert!(matches!(segment.lookup(&fr_key), Lookup::Fresh(e) if e.response.body == "bonjour"));
+    let en_key = segment.key("/posts", None, language(&EN));
+    assert_ne!(en_key, fr_key);
+    assert!(matches!(segment.lookup(&en_key), Lookup::Miss));
 }
 
 #[test]

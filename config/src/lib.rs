@@ -11,11 +11,13 @@
 //!   [`CacheConfig`], [`AdminConfig`].
 //! - `rules`: [`RouteOverride`], [`HeaderRule`], [`RedirectRule`].
 //! - `cors`: [`CorsPolicy`], for a segment or every route.
+//! - `proxies`: [`TrustedProxies`], whose forwarding headers are believed.
 //! - `error`: [`ConfigError`], naming the key that is wrong.
 
 mod cors;
 mod error;
 mod file;
+mod proxies;
 mod rules;
 mod segment;
 mod server;
@@ -23,6 +25,9 @@ mod server;
 pub use cors::CorsPolicy;
 pub use error::ConfigError;
 pub use file::{Config, DEFAULT_FILE};
+pub use proxies::TrustedProxies;
 pub use rules::{HeaderRule, RedirectRule, RouteOverride};
 pub use segment::{Dynamic, RouteKind, SegmentConfig};
-pub use server::{AdminConfig, CacheConfig, LimitsConfig, ServerConfig, MEMORY_STORE};
+pub use server::{
+    is_authority, AdminConfig, CacheConfig, LimitsConfig, ServerConfig, MEMORY_STORE, ONE_YEAR_SECS,
+};

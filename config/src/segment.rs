@@ -63,6 +63,15 @@ pub struct SegmentConfig {
     pub cache_by_query: bool,
     /// `BODY_LIMIT`: largest request body in bytes; `None` is the server's.
     pub body_limit: Option<usize>,
+    /// `EXPIRE`: seconds after which an entry is never served stale; `None`
+    /// is the server's `[cache] expire_secs`.
+    pub expire: Option<u64>,
+    /// `NEGATIVE_TTL`: seconds a 404 or 410 stays fresh at most; `None` is
+    /// the server's `[cache] negative_ttl_secs`.
+    pub negative_ttl: Option<u64>,
+    /// A read of request data the build saw in the GET function (`.cookies()`),
+    /// which makes an `auto` route dynamic, as `next build` marks it.
+    pub reads_request_data: Option<&'static str>,
 }
 
 impl Default for SegmentConfig {
@@ -75,6 +84,9 @@ impl Default for SegmentConfig {
             tags: Vec::new(),
             cache_by_query: false,
             body_limit: None,
+            expire: None,
+            negative_ttl: None,
+            reads_request_data: None,
         }
     }
 }
@@ -90,6 +102,11 @@ impl SegmentConfig {
         };
         if self.max_duration == Some(Duration::ZERO) {
             return problem("`MAX_DURATION` must be at least 1 second");
+        }
+        if let (Some(expire), Some(revalidate)) = (self.expire, self.revalidate) {
+            if expire <= revalidate {
+                return problem("`EXPIRE` must be longer than `REVALIDATE`: past it an entry is never served stale");
+            }
         }
         if self.dynamic == Dynamic::ForceDynamic && self.revalidate.is_some_and(|n| n > 0) {
             return problem("`REVALIDATE` has no effect with `DYNAMIC = Dynamic::ForceDynamic`: remove one of them");
@@ -116,6 +133,9 @@ impl SegmentConfig {
 pub enum RouteKind {
     /// Made on every request.
     Dynamic,
+    /// Made on every request because the GET function reads request data
+    /// (the read named), as `next build` marks such a route.
+    DynamicByRead(&'static str),
     /// Made once, served from cache.
     Static,
     /// Cached, regenerated at most once every N seconds.
@@ -126,6 +146,7 @@ impl fmt::Display for RouteKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RouteKind::Dynamic => f.write_str("dynamic"),
+            RouteKind::DynamicByRead(read) => write!(f, "dynamic (reads request data: `{read}`)"),
             RouteKind::Static => f.write_str("static"),
             RouteKind::Revalidated(n) => write!(f, "revalidated every {n} s"),
         }

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ConfigError;
+
 /// `[server]`: where and how the HTTP server listens.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -24,6 +26,17 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
     /// Open connections per worker; more wait until one closes.
     pub max_connections: usize,
+    /// The scheme and host the app is reached at (`https://example.com`),
+    /// for what a route builds without a visitor's request behind it:
+    /// `req.url()` of force-static routes and of background regenerations.
+    /// Default: the address the server listens on.
+    pub public_url: Option<String>,
+    /// Peers (CIDR ranges) whose `Forwarded` and `X-Forwarded-*` headers are
+    /// believed: the reverse proxies in front. Default: loopback only.
+    pub trusted_proxies: Vec<String>,
+    /// `Host`s this server answers (`example.com`, `*.example.com`); any
+    /// other is a 400. Empty: any host.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -37,6 +50,9 @@ impl Default for ServerConfig {
             client_disconnect_timeout_ms: 1000,
             shutdown_grace_secs: 30,
             max_connections: 25_000,
+            public_url: None,
+            trusted_proxies: vec!["127.0.0.0/8".to_string(), "::1/128".to_string()],
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -57,6 +73,81 @@ impl ServerConfig {
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
     }
+
+    /// `public_url` checked: an `http` or `https` URL with a host and
+    /// nothing after it, returned without a trailing slash.
+    pub fn checked_public_url(&self) -> Result<Option<String>, ConfigError> {
+        let Some(url) = &self.public_url else {
+            return Ok(None);
+        };
+        let refuse = || ConfigError::NotAccepted {
+            key: "server.public_url",
+            value: url.clone(),
+            accepted:
+                "an http:// or https:// URL with a host and no path, such as `https://example.com`",
+        };
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or_else(refuse)?;
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if !is_authority(authority) {
+            return Err(refuse());
+        }
+        Ok(Some(url.strip_suffix('/').unwrap_or(url).to_string()))
+    }
+
+    /// Whether `host` (a `Host` header without its port, lower case) is one
+    /// this server answers.
+    pub fn allows_host(&self, host: &str) -> bool {
+        self.allowed_hosts.is_empty()
+            || self
+                .allowed_hosts
+                .iter()
+                .any(|allowed| match allowed.strip_prefix("*.") {
+                    Some(domain) => host
+                        .strip_suffix(domain)
+                        .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+                    None => allowed.eq_ignore_ascii_case(host),
+                })
+    }
+}
+
+/// A URL authority as a `Host` header carries it: a host name, an IPv4
+/// address or a bracketed IPv6 address, and an optional port. Nothing that
+/// could end the authority early (`/`, `?`, `#`, `@`), no spaces, no
+/// controls.
+///
+/// ```
+/// use trellis_config::is_authority;
+///
+/// assert!(is_authority("example.com:8080"));
+/// assert!(is_authority("[::1]:3000"));
+/// assert!(!is_authority("evil/x"));
+/// assert!(!is_authority("a b"));
+/// assert!(!is_authority(""));
+/// ```
+pub fn is_authority(authority: &str) -> bool {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((address, rest)) if address.parse::<std::net::Ipv6Addr>().is_ok() => match rest {
+                "" => return true,
+                _ => ("v6", rest.strip_prefix(':').unwrap_or("x")),
+            },
+            _ => return false,
+        },
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, port),
+            None => (authority, "0"),
+        },
+    };
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+        && !port.is_empty()
+        && port.len() <= 5
+        && port.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `[limits]`: what a request may be.
@@ -90,6 +181,9 @@ impl LimitsConfig {
     }
 }
 
+/// A year: Next.js's default `expireTime`, and its "forever".
+pub const ONE_YEAR_SECS: u64 = 31_536_000;
+
 /// `[cache] store` for a cache of this instance's own.
 pub const MEMORY_STORE: &str = "memory";
 
@@ -119,6 +213,13 @@ pub struct CacheConfig {
     /// How long one instance's regeneration lock on a key lasts if it is
     /// never released (its holder died).
     pub shared_lock_ms: u64,
+    /// Seconds a 404 or 410 stays fresh at most, whatever the route's
+    /// period (a route's `NEGATIVE_TTL` overrides it).
+    pub negative_ttl_secs: u64,
+    /// Seconds after which an entry is never served stale: the request
+    /// waits for a fresh one (Next.js's `expireTime`; a route's `EXPIRE`
+    /// overrides it).
+    pub expire_secs: u64,
 }
 
 impl CacheConfig {
@@ -147,6 +248,14 @@ impl CacheConfig {
     pub fn shared_lock(&self) -> Duration {
         Duration::from_millis(self.shared_lock_ms)
     }
+
+    pub fn negative_ttl(&self) -> Duration {
+        Duration::from_secs(self.negative_ttl_secs)
+    }
+
+    pub fn expire(&self) -> Duration {
+        Duration::from_secs(self.expire_secs)
+    }
 }
 
 impl Default for CacheConfig {
@@ -160,6 +269,8 @@ impl Default for CacheConfig {
             shared_timeout_ms: 50,
             shared_grace_secs: 300,
             shared_lock_ms: 5000,
+            negative_ttl_secs: 10,
+            expire_secs: ONE_YEAR_SECS,
         }
     }
 }

@@ -2,7 +2,6 @@
 //! the matched path filled in (`context.params` in Next.js) and the way to
 //! revalidate cached responses on demand.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use actix::Addr;
@@ -10,6 +9,7 @@ use serde::de::DeserializeOwned;
 use trellis_routes::{ParamValue, Params};
 
 use crate::cookies::CookieStore;
+use crate::dynamic_reads::{DynamicReads, Read};
 use crate::error::{Error, Result};
 use crate::messages::{RevalidatePath, RevalidateTag};
 use crate::supervisor::Supervisor;
@@ -19,8 +19,8 @@ pub struct Context {
     params: Params,
     revalidator: Revalidator,
     pub(crate) cookies: CookieStore,
-    /// Set when a `DYNAMIC = Dynamic::Error` route reads the cookies.
-    dynamic_reads: Option<Arc<AtomicBool>>,
+    /// Set while the answer is made for the cache: records a cookie read.
+    dynamic_reads: Option<Arc<DynamicReads>>,
 }
 
 /// Sends on-demand revalidation to the supervisor.
@@ -45,15 +45,15 @@ impl Context {
         }
     }
 
-    pub(crate) fn watch_dynamic_reads(&mut self, flag: Arc<AtomicBool>) {
-        self.dynamic_reads = Some(flag);
+    pub(crate) fn watch_dynamic_reads(&mut self, reads: Arc<DynamicReads>) {
+        self.dynamic_reads = Some(reads);
     }
 
     /// The cookie store (`cookies()` from next/headers): reads the request's
     /// cookies, and sets or deletes cookies on the response.
     pub fn cookies(&self) -> &CookieStore {
-        if let Some(flag) = &self.dynamic_reads {
-            flag.store(true, Ordering::Relaxed);
+        if let Some(reads) = &self.dynamic_reads {
+            reads.note(Read::Cookies);
         }
         &self.cookies
     }

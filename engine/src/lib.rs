@@ -30,6 +30,7 @@ mod cached;
 mod context;
 mod cookies;
 mod cors;
+mod dynamic_reads;
 mod error;
 mod form;
 mod guard;
@@ -37,6 +38,7 @@ mod handler;
 mod local_segment;
 mod messages;
 mod method;
+mod origin;
 #[doc(hidden)]
 pub mod probe;
 mod request;
@@ -46,6 +48,7 @@ mod rules;
 mod segment;
 mod serve;
 mod server;
+mod site;
 pub mod stream;
 mod supervisor;
 

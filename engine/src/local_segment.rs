@@ -169,6 +169,10 @@ mod tests {
             Uri::from_static("/"),
             HeaderMap::new(),
             Bytes::new(),
+            crate::origin::Origin::Visitor {
+                peer: None,
+                proxies: None,
+            },
         );
         segment.dispatch(HttpMethod::Post, request, Default::default(), None)
     }

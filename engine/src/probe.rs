@@ -88,6 +88,10 @@ impl SegmentProbe {
             self.uri.clone(),
             HeaderMap::new(),
             Bytes::new(),
+            crate::origin::Origin::Visitor {
+                peer: None,
+                proxies: None,
+            },
         )
     }
 }

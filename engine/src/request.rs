@@ -4,7 +4,7 @@
 //! It owns its parts (no `Rc` inside) so that it can travel to a segment
 //! actor in a message; the body has been read, within the limit, before.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use actix_web::cookie::Cookie;
@@ -13,8 +13,10 @@ use actix_web::http::{Method, Uri};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
+use crate::dynamic_reads::{DynamicReads, Read};
 use crate::error::{Error, Result};
 use crate::form::FormData;
+use crate::origin::Origin;
 
 /// The incoming request.
 #[derive(Debug)]
@@ -23,29 +25,50 @@ pub struct Request {
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-    /// Set when a `DYNAMIC = Dynamic::Error` route reads request data.
-    dynamic_reads: Option<Arc<AtomicBool>>,
+    origin: Origin,
+    /// Set while the answer is made for the cache: records what it reads.
+    dynamic_reads: Option<Arc<DynamicReads>>,
 }
 
 impl Request {
-    pub(crate) fn new(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Self {
+    pub(crate) fn new(
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+        origin: Origin,
+    ) -> Self {
         Request {
             method,
             uri,
             headers,
             body,
+            origin,
             dynamic_reads: None,
         }
     }
 
-    /// Records, in `flag`, any read of headers, cookies or the query.
-    pub(crate) fn watch_dynamic_reads(&mut self, flag: Arc<AtomicBool>) {
-        self.dynamic_reads = Some(flag);
+    /// A GET of `uri` with nothing of a visitor in it: no headers, no
+    /// cookies, no body, and the public URL as its scheme and host. What
+    /// force-static routes and background regenerations are given.
+    pub(crate) fn without_visitor(uri: Uri, headers: HeaderMap, public_url: Arc<str>) -> Self {
+        Request::new(
+            Method::GET,
+            uri,
+            headers,
+            Bytes::new(),
+            Origin::Public(public_url),
+        )
     }
 
-    fn note_dynamic_read(&self) {
-        if let Some(flag) = &self.dynamic_reads {
-            flag.store(true, Ordering::Relaxed);
+    /// Records, in `reads`, every read of request data.
+    pub(crate) fn watch_dynamic_reads(&mut self, reads: Arc<DynamicReads>) {
+        self.dynamic_reads = Some(reads);
+    }
+
+    fn note(&self, read: Read) {
+        if let Some(reads) = &self.dynamic_reads {
+            reads.note(read);
         }
     }
 
@@ -53,28 +76,45 @@ impl Request {
         &self.method
     }
 
-    /// The full URL, as `request.url` gives it: `http://host/path?query`.
+    /// The full URL, as `request.url` gives it: `https://host/path?query`.
+    /// The scheme and host are the `Host` the client sent, or behind a
+    /// trusted proxy (`[server] trusted_proxies`) what the proxy forwarded;
+    /// in a force-static route, `[server] public_url`.
     pub fn url(&self) -> String {
-        self.note_dynamic_read();
-        let host = self
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
+        self.note(Read::Host);
+        if self.uri.query().is_some() {
+            self.note(Read::Query);
+        }
         let path = self.uri.path_and_query().map_or("/", |p| p.as_str());
-        format!("http://{host}{path}")
+        format!("{}{path}", self.origin.base(&self.headers))
+    }
+
+    /// The client's address: the peer, or behind a trusted proxy the
+    /// address it forwarded (`Forwarded: for=`, `X-Forwarded-For`).
+    pub fn client_ip(&self) -> Option<IpAddr> {
+        self.note(Read::ClientIp);
+        self.origin.client_ip(&self.headers)
     }
 
     /// The request headers, read-only (`headers()` of next/headers).
     pub fn headers(&self) -> &HeaderMap {
-        self.note_dynamic_read();
+        self.note(Read::Headers);
         &self.headers
     }
 
-    /// One header as text; `None` when absent or not visible ASCII.
+    /// One header as text; `None` when absent or not visible ASCII. In a
+    /// cached route, a header the response names in `Vary` is read without
+    /// making the route dynamic: the cache keeps one answer per value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.note_dynamic_read();
+        if let Some(reads) = &self.dynamic_reads {
+            reads.note_header(name);
+        }
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The headers as sent, for the engine (not a read by the route).
+    pub(crate) fn sent_headers(&self) -> &HeaderMap {
+        &self.headers
     }
 
     /// The parsed URL (`request.nextUrl`).
@@ -84,7 +124,7 @@ impl Request {
 
     /// The request's cookies (`request.cookies`).
     pub fn cookies(&self) -> RequestCookies {
-        self.note_dynamic_read();
+        self.note(Read::Cookies);
         RequestCookies::from_header_values(self.headers.get_all(header::COOKIE))
     }
 
@@ -95,11 +135,13 @@ impl Request {
 
     /// The raw body.
     pub fn bytes(&self) -> &Bytes {
+        self.note(Read::Body);
         &self.body
     }
 
     /// The body as UTF-8 text; other bytes are a 400.
     pub fn text(&self) -> Result<&str> {
+        self.note(Read::Body);
         std::str::from_utf8(&self.body)
             .map_err(|e| Error::BadRequest(format!("body is not UTF-8: {e}")))
     }
@@ -107,6 +149,7 @@ impl Request {
     /// The body parsed as JSON; malformed JSON is a 400 saying what and
     /// where, and a body labelled as anything but JSON is a 415.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        self.note(Read::Body);
         if let Some(essence) = self.content_type() {
             if essence != "application/json" && !essence.ends_with("+json") {
                 return Err(Error::UnsupportedMediaType(format!(
@@ -121,6 +164,7 @@ impl Request {
     /// The body as form data (`formData()`): URL-encoded or multipart. Any
     /// other content type is a 415; a malformed form, a 400.
     pub async fn form(&self) -> Result<FormData> {
+        self.note(Read::Body);
         match self.content_type().as_deref() {
             Some("application/x-www-form-urlencoded") => FormData::parse_urlencoded(&self.body),
             Some("multipart/form-data") => {
@@ -166,9 +210,14 @@ impl<'a> NextUrl<'a> {
         self.request.uri.path()
     }
 
+    /// The query as sent, for the engine (not a read by the route).
+    pub(crate) fn query(&self) -> Option<&'a str> {
+        self.request.uri.query()
+    }
+
     /// `?` and the query, or `""` when there is none.
     pub fn search(&self) -> String {
-        self.request.note_dynamic_read();
+        self.request.note(Read::Query);
         self.request
             .uri
             .query()
@@ -178,7 +227,7 @@ impl<'a> NextUrl<'a> {
 
     /// The query parameters (`nextUrl.searchParams`).
     pub fn search_params(&self) -> SearchParams {
-        self.request.note_dynamic_read();
+        self.request.note(Read::Query);
         SearchParams::parse(self.request.uri.query().unwrap_or(""))
     }
 }

@@ -7,12 +7,13 @@ use std::time::Duration;
 use trellis_cache::{
     Clock, MemoryStore, RevalidationCache, SegmentSpec, SharedOptions, SharedStore,
 };
-use trellis_config::{Config, RouteKind, RouteOverride};
+use trellis_config::{Config, Dynamic, RouteKind, RouteOverride};
 use trellis_routes::{RouteError, RoutePattern, RouteTable};
 
 use crate::rules::{checked_headers, rule_error, PathRules};
 use crate::segment::{Segment, ServedSegment};
 use crate::server::ServerError;
+use crate::site::Site;
 
 /// The routes of an app.
 ///
@@ -60,6 +61,7 @@ pub(crate) struct AppRoutes {
     pub segments: Vec<Arc<ServedSegment>>,
     pub cache: Arc<RevalidationCache>,
     pub rules: PathRules,
+    pub site: Arc<Site>,
 }
 
 impl Router {
@@ -98,7 +100,12 @@ impl Router {
                 pattern: entry.pattern.to_string(),
                 source: entry.source.clone(),
                 methods: segment.allow().to_str().unwrap_or_default().to_string(),
-                kind: segment.cache.policy().kind(),
+                kind: match (segment.cache.policy().kind(), segment.config()) {
+                    (RouteKind::Dynamic, config) if config.dynamic == Dynamic::Auto => config
+                        .reads_request_data
+                        .map_or(RouteKind::Dynamic, RouteKind::DynamicByRead),
+                    (kind, _) => kind,
+                },
                 max_duration: segment.config().max_duration,
                 body_limit: segment.body_limit(),
                 tags: segment.config().tags.clone(),
@@ -151,17 +158,30 @@ impl Router {
         let table = self.table()?;
         self.apply_overrides(&table, &config.routes)?;
         let rules = PathRules::compile(&config.redirects, &config.headers, &table)?;
+        let site = Arc::new(Site::new(&config.server)?);
         let mut specs = Vec::with_capacity(self.registrations.len());
         for (entry, registration) in table.routes().iter().zip(&self.registrations) {
             let segment = &registration.segment;
             segment
                 .config()
                 .validate(&entry.source, segment.has_static_params())?;
+            let segment_config = segment.config();
+            let is_static = matches!(
+                segment_config.dynamic,
+                Dynamic::ForceStatic | Dynamic::Error
+            );
             specs.push(SegmentSpec {
                 route: entry.pattern.to_string(),
                 policy: segment.cache_policy(),
-                tags: segment.config().tags.clone(),
-                key_by_query: segment.config().cache_by_query,
+                tags: segment_config.tags.clone(),
+                // A static route sees no query, so one entry serves them all.
+                key_by_query: segment_config.cache_by_query && !is_static,
+                expire: segment_config
+                    .expire
+                    .map_or(config.cache.expire(), Duration::from_secs),
+                negative_ttl: segment_config
+                    .negative_ttl
+                    .map_or(config.cache.negative_ttl(), Duration::from_secs),
             });
         }
         let store = Arc::new(MemoryStore::new(
@@ -182,7 +202,12 @@ impl Router {
             .enumerate()
             .map(|(i, r)| {
                 let cache = cache.segment(i).clone();
-                Arc::new(ServedSegment::new(r.segment, cache, config.cors.as_ref()))
+                Arc::new(ServedSegment::new(
+                    r.segment,
+                    cache,
+                    config.cors.as_ref(),
+                    site.clone(),
+                ))
             })
             .collect();
         Ok(AppRoutes {
@@ -190,6 +215,7 @@ impl Router {
             segments,
             cache,
             rules,
+            site,
         })
     }
 }

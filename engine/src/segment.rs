@@ -5,7 +5,6 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 use std::time::Duration;
@@ -21,12 +20,14 @@ use trellis_routes::Params;
 use crate::cached::{self, CACHE_STATUS};
 use crate::context::{Context, Revalidator};
 use crate::cookies::CookieStore;
+use crate::dynamic_reads::DynamicReads;
 use crate::error::{Error, Result};
 use crate::handler::{boxed, BoxedHandler};
 use crate::messages::{CacheLookup, Dispatch, Regenerate, RevalidatePath, RevalidateTag};
 use crate::method::{self, HttpMethod, MethodOutcome};
 use crate::request::Request;
 use crate::response::Response;
+use crate::site::Site;
 
 /// The handlers and config of one route, as a route file declares them, or
 /// as code registers them with [`Router::route`](crate::Router::route).
@@ -139,6 +140,27 @@ impl Segment {
         self
     }
 
+    /// `EXPIRE`: seconds after which a cached answer is never served stale.
+    pub fn expire(mut self, seconds: u64) -> Self {
+        self.config.expire = Some(seconds);
+        self
+    }
+
+    /// `NEGATIVE_TTL`: seconds a cached 404 or 410 stays fresh at most.
+    pub fn negative_ttl(mut self, seconds: u64) -> Self {
+        self.config.negative_ttl = Some(seconds);
+        self
+    }
+
+    /// What generated code calls when the build sees the GET function read
+    /// request data (`read`, such as `.cookies()`): an `auto` route is then
+    /// dynamic, as `next build` marks it.
+    #[doc(hidden)]
+    pub fn reads_request_data(mut self, read: &'static str) -> Self {
+        self.config.reads_request_data = Some(read);
+        self
+    }
+
     /// `generate_static_params`: the params known at start-up.
     pub fn static_params(mut self, generate: fn() -> Vec<Params>) -> Self {
         self.static_params = Some(generate);
@@ -203,6 +225,8 @@ pub(crate) struct ServedSegment {
     cors: Option<CorsPolicy>,
     added_headers: Vec<(HeaderName, HeaderValue)>,
     pub cache: Arc<SegmentCache>,
+    /// The public URL, for answers made with no visitor behind them.
+    site: Arc<Site>,
 }
 
 impl ServedSegment {
@@ -211,6 +235,7 @@ impl ServedSegment {
         segment: Segment,
         cache: Arc<SegmentCache>,
         default_cors: Option<&CorsPolicy>,
+        site: Arc<Site>,
     ) -> Self {
         ServedSegment {
             allow: segment.allow(),
@@ -220,7 +245,26 @@ impl ServedSegment {
             handlers: segment.handlers,
             config: segment.config,
             cache,
+            site,
         }
+    }
+
+    /// `scheme://host` for answers made with no visitor behind them.
+    pub(crate) fn public_url(&self) -> Arc<str> {
+        self.site.public_url()
+    }
+
+    /// Force-static and `error` routes: made for nobody in particular, so
+    /// their function sees nothing of the visitor (Next.js gives them empty
+    /// `cookies()`, `headers()` and search params).
+    pub(crate) fn is_static(&self) -> bool {
+        matches!(self.config.dynamic, Dynamic::ForceStatic | Dynamic::Error)
+    }
+
+    /// `auto` routes that cache: a read of request data while an answer is
+    /// made for the cache makes them dynamic.
+    pub(crate) fn watches_reads(&self) -> bool {
+        self.config.dynamic == Dynamic::Auto
     }
 
     pub(crate) fn cors(&self) -> Option<&CorsPolicy> {
@@ -318,10 +362,10 @@ impl ServedSegment {
         bypass: bool,
     ) -> Answer {
         let dynamic_reads = (self.config.dynamic == Dynamic::Error).then(|| {
-            let flag = Arc::new(AtomicBool::new(false));
-            request.watch_dynamic_reads(flag.clone());
-            context.watch_dynamic_reads(flag.clone());
-            flag
+            let reads = Arc::new(DynamicReads::default());
+            request.watch_dynamic_reads(reads.clone());
+            context.watch_dynamic_reads(reads.clone());
+            reads
         });
         let finish = Finish {
             cookies: context.cookies.clone(),
@@ -369,11 +413,7 @@ impl ServedSegment {
         outcome: std::thread::Result<Result<Response>>,
         finish: Finish,
     ) -> Response {
-        let response = if finish
-            .dynamic_reads
-            .as_ref()
-            .is_some_and(|flag| flag.load(Ordering::Relaxed))
-        {
+        let response = if finish.dynamic_reads.as_ref().is_some_and(|r| r.any()) {
             tracing::error!(
                 route = self.route(),
                 "route with DYNAMIC = Error read request data"
@@ -416,8 +456,8 @@ impl ServedSegment {
 /// 500.
 struct Finish {
     cookies: CookieStore,
-    /// Set when a `DYNAMIC = Dynamic::Error` route reads request data.
-    dynamic_reads: Option<Arc<AtomicBool>>,
+    /// Set when a `DYNAMIC = Dynamic::Error` route runs: what it read.
+    dynamic_reads: Option<Arc<DynamicReads>>,
     bypass: bool,
 }
 

@@ -113,6 +113,9 @@ fn route<'w>(req: &ServiceRequest, worker: &'w WorkerState) -> Routed<'w> {
     if let Some(refused) = guard::check(req.request(), &worker.limits) {
         return Routed::Answered("-", refused);
     }
+    if let Some(refused) = worker.routes.site.refuses_host(req.headers()) {
+        return Routed::Answered("-", refused);
+    }
     if let Some(location) = canonical_location(req.uri()) {
         return Routed::Answered("-", permanent_redirect(&location));
     }
@@ -151,11 +154,13 @@ fn route<'w>(req: &ServiceRequest, worker: &'w WorkerState) -> Routed<'w> {
     // A fresh hit is answered here, with no hop to the actor: it must cost
     // no more than the cheapest handler.
     let lookup = if segment.caches(method) {
-        let key = segment.cache.key(req.path(), req.uri().query());
+        let headers = req.headers();
+        let key = segment
+            .cache
+            .key(req.path(), req.uri().query(), |name| headers.get(name));
         let found = worker.recent_hits.borrow_mut().lookup(&segment.cache, &key);
         if let Lookup::Fresh(entry) = &found {
             let mut response = cached::hit(entry);
-            absolutize_location(&mut response, req.uri(), req.headers().get(header::HOST));
             if let Some(cors) = &cors {
                 cors.decorate(&mut response);
             }
@@ -187,24 +192,23 @@ async fn to_segment(req: &mut ServiceRequest, worker: &WorkerState, to: ToSegmen
     {
         Err(refused) => refused,
         Ok(body) => {
-            // The headers move into the route function's request: keep the
-            // host, for a relative redirect.
-            let host = req.headers().get(header::HOST).cloned();
+            let origin = worker
+                .routes
+                .site
+                .visitor(req.peer_addr().map(|peer| peer.ip()));
             let request = Request::new(
                 req.method().clone(),
                 req.uri().clone(),
                 std::mem::take(req.headers_mut()),
                 body,
+                origin,
             );
             let segment = &worker.segments[to.matched.segment.index()];
             match segment
                 .dispatch(to.method, request, to.matched.params, to.lookup)
                 .await
             {
-                Ok(mut response) => {
-                    absolutize_location(&mut response, req.uri(), host.as_ref());
-                    response
-                }
+                Ok(response) => response,
                 Err(error) => {
                     tracing::error!(route = to.segment.route(), %error, "segment actor dropped a request");
                     Response::json_error(
@@ -219,35 +223,6 @@ async fn to_segment(req: &mut ServiceRequest, worker: &WorkerState, to: ToSegmen
         cors.decorate(&mut response);
     }
     response
-}
-
-/// A route's redirect to a relative `Location` goes out absolute, resolved
-/// against the request's URL, as Next.js sends it. Done here rather than
-/// when the route answers, so that a cached redirect resolves against each
-/// request's own host.
-fn absolutize_location(response: &mut Response, uri: &Uri, host: Option<&HeaderValue>) {
-    if !response.status().is_redirection() {
-        return;
-    }
-    let Some(location) = response
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-    else {
-        return;
-    };
-    if url::Url::parse(location).is_ok() {
-        return;
-    }
-    let host = host.and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let resolved = url::Url::parse(&format!("http://{host}{path}"))
-        .and_then(|base| base.join(location))
-        .ok()
-        .and_then(|resolved| HeaderValue::from_str(resolved.as_str()).ok());
-    if let Some(resolved) = resolved {
-        response.headers_mut().insert(header::LOCATION, resolved);
-    }
 }
 
 /// Where a path with a trailing or doubled slash belongs, as Next.js

@@ -68,6 +68,7 @@ impl Server {
         clock: Clock,
     ) -> Result<Server, ServerError> {
         let routes = Arc::new(router.build(&config, clock)?);
+        let site = routes.site.clone();
         let supervisor = Supervisor::new(routes.clone(), config.cache.tick()).start();
         if let Some(shared) = routes.cache.shared() {
             let supervisor = supervisor.clone();
@@ -107,6 +108,7 @@ impl Server {
             .addrs()
             .first()
             .ok_or_else(|| Server::bind_error(&address, io::ErrorKind::AddrNotAvailable.into()))?;
+        site.bound(local_addr);
         Ok(Server {
             http: http.run(),
             local_addr,

@@ -292,6 +292,10 @@ mod tests {
             Uri::from_static("/"),
             HeaderMap::new(),
             Bytes::new(),
+            crate::origin::Origin::Visitor {
+                peer: None,
+                proxies: None,
+            },
         );
         let response = actor
             .dispatch(HttpMethod::Get, request, Default::default(), None)

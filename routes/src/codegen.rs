@@ -108,7 +108,14 @@ fn segment_expr(module: &proc_macro2::Ident, route: &DiscoveredRoute) -> TokenSt
         );
         quote! { .#builder(#module::#value) }
     });
-    quote! { ::trellis::Segment::new() #(#methods)* #(#config)* }
+    let reads = route
+        .reads_request_data
+        .map(|call| {
+            let call = format!(".{call}()");
+            quote! { .reads_request_data(#call) }
+        })
+        .into_iter();
+    quote! { ::trellis::Segment::new() #(#methods)* #(#config)* #(#reads)* }
 }
 
 #[cfg(test)]
@@ -134,6 +141,7 @@ mod tests {
                 },
             ],
             config: vec!["REVALIDATE", "generate_static_params"],
+            reads_request_data: Some("cookies"),
         };
         let code = generate(&[route]).replace(' ', "");
         assert!(
@@ -147,6 +155,10 @@ mod tests {
         assert!(code.contains(".get(route_0::GET)"), "{code}");
         assert!(code.contains(".post(|_,_|route_0::POST())"), "{code}");
         assert!(code.contains(".revalidate(route_0::REVALIDATE)"), "{code}");
+        assert!(
+            code.contains(".reads_request_data(\".cookies()\")"),
+            "{code}"
+        );
         assert!(
             code.contains(".static_params(route_0::generate_static_params)"),
             "{code}"

@@ -15,8 +15,10 @@ pub const METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "PO
 
 /// The segment config items a route file may define, as Next.js names them
 /// (`export const revalidate` becomes `pub const REVALIDATE`).
-pub const CONFIG_ITEMS: [&str; 9] = [
+pub const CONFIG_ITEMS: [&str; 11] = [
     "REVALIDATE",
+    "EXPIRE",
+    "NEGATIVE_TTL",
     "DYNAMIC",
     "DYNAMIC_PARAMS",
     "MAX_DURATION",
@@ -28,8 +30,17 @@ pub const CONFIG_ITEMS: [&str; 9] = [
 ];
 
 /// Calls that read request data: with `DYNAMIC = Dynamic::Error` a GET that
-/// makes one fails the build, as `next build` fails such a route.
-const DYNAMIC_DATA_CALLS: [&str; 5] = ["headers", "header", "cookies", "search_params", "url"];
+/// makes one fails the build, as `next build` fails such a route; in `auto`
+/// it makes the route dynamic, as `next build` marks it.
+const DYNAMIC_DATA_CALLS: [&str; 7] = [
+    "headers",
+    "header",
+    "cookies",
+    "search_params",
+    "search",
+    "url",
+    "client_ip",
+];
 
 /// Which of `(req: Request, ctx: Context)` a method function takes; like
 /// Next.js, both are optional.
@@ -60,6 +71,9 @@ pub struct DiscoveredRoute {
     pub methods: Vec<MethodItem>,
     /// The names from [`CONFIG_ITEMS`] the file defines.
     pub config: Vec<&'static str>,
+    /// A read of request data the GET function makes (`.cookies()`), in a
+    /// route whose `DYNAMIC` leaves it to the engine (`auto`).
+    pub reads_request_data: Option<&'static str>,
 }
 
 /// Finds every `route.rs` below `app_dir`, in a stable order. Folders whose
@@ -184,45 +198,54 @@ fn read_route_file(
             }
         }
     }
-    check_static_get(&parsed, &display)?;
+    let reads_request_data = get_reads(&parsed, &display)?;
     Ok(DiscoveredRoute {
         file: file.to_path_buf(),
         display,
         pattern,
         methods,
         config,
+        reads_request_data,
     })
 }
 
-/// With `DYNAMIC = Dynamic::Error`, a GET that reads request data is a
-/// build error where it can be seen in the source; the engine catches the
-/// rest at run time with a 500.
-fn check_static_get(file: &syn::File, display: &str) -> Result<(), DiscoverError> {
-    let static_only = file.items.iter().any(|item| {
-        matches!(item, Item::Const(c) if c.ident == "DYNAMIC"
-            && c.expr.to_token_stream().to_string().replace(' ', "").ends_with("Dynamic::Error"))
+/// The read of request data the GET function makes where the source shows
+/// it. With `DYNAMIC = Dynamic::Error` that is a build error; in `auto` the
+/// route is dynamic. The engine catches the rest at run time.
+fn get_reads(file: &syn::File, display: &str) -> Result<Option<&'static str>, DiscoverError> {
+    let dynamic = file.items.iter().find_map(|item| match item {
+        Item::Const(c) if c.ident == "DYNAMIC" => {
+            Some(c.expr.to_token_stream().to_string().replace(' ', ""))
+        }
+        _ => None,
     });
     let get = file.items.iter().find_map(|item| match item {
         Item::Fn(f) if f.sig.ident == "GET" => Some(f),
         _ => None,
     });
-    let (true, Some(get)) = (static_only, get) else {
-        return Ok(());
+    let Some(get) = get else {
+        return Ok(None);
     };
     let body = get.block.to_token_stream().to_string();
-    for call in DYNAMIC_DATA_CALLS {
-        if body.contains(&format!(". {call} (")) {
-            return Err(DiscoverError::Item {
-                path: display.to_string(),
-                item: "GET".to_string(),
-                problem: format!(
-                    "reads request data (`.{call}()`) but `DYNAMIC = Dynamic::Error` makes the route static; \
-                     remove the read or choose another `DYNAMIC`"
-                ),
-            });
-        }
+    let Some(call) = DYNAMIC_DATA_CALLS
+        .into_iter()
+        .find(|call| body.contains(&format!(". {call} (")))
+    else {
+        return Ok(None);
+    };
+    match dynamic.as_deref() {
+        None => Ok(Some(call)),
+        Some(d) if d.ends_with("Dynamic::Auto") => Ok(Some(call)),
+        Some(d) if d.ends_with("Dynamic::Error") => Err(DiscoverError::Item {
+            path: display.to_string(),
+            item: "GET".to_string(),
+            problem: format!(
+                "reads request data (`.{call}()`) but `DYNAMIC = Dynamic::Error` makes the route static; \
+                 remove the read or choose another `DYNAMIC`"
+            ),
+        }),
+        Some(_) => Ok(None),
     }
-    Ok(())
 }
 
 fn config_fn_signature(name: &str) -> &'static str {
@@ -377,6 +400,27 @@ mod tests {
         );
         let err = discover(&app.0).unwrap_err().to_string();
         assert!(err.contains("`.cookies()`"), "{err}");
+    }
+
+    #[test]
+    fn an_auto_get_that_reads_cookies_is_seen_as_dynamic() {
+        let app = TempApp::new("auto-reads");
+        app.file(
+            "x/route.rs",
+            "pub const REVALIDATE: u64 = 60;\n\
+             pub async fn GET(req: Request) -> Result<Response> { let c = req.cookies(); todo!() }",
+        );
+        app.file(
+            "y/route.rs",
+            "pub const DYNAMIC: Dynamic = Dynamic::ForceStatic;\n\
+             pub async fn GET(req: Request) -> Result<Response> { let c = req.cookies(); todo!() }",
+        );
+        let routes = discover(&app.0).unwrap();
+        assert_eq!(routes[0].reads_request_data, Some("cookies"));
+        assert_eq!(
+            routes[1].reads_request_data, None,
+            "force-static sees no cookies"
+        );
     }
 
     #[test]

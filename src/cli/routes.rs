@@ -30,7 +30,7 @@ pub fn run(router: Router, config: &Config) -> ExitCode {
             _ => "├",
         };
         let symbol = match row.kind {
-            RouteKind::Dynamic => "ƒ",
+            RouteKind::Dynamic | RouteKind::DynamicByRead(_) => "ƒ",
             RouteKind::Static | RouteKind::Revalidated(_) => "○",
         };
         println!(

@@ -6,6 +6,7 @@ mod test_app;
 
 mod bench;
 mod cache;
+mod cache_safety;
 mod concurrency;
 mod errors;
 mod methods;
