@@ -49,10 +49,11 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 }
 
 /// `.` and `..`, raw or percent-encoded: never a route, and a classic way
-/// past path checks.
+/// past path checks. A `\` separates too, as browsers read it: `/a\..\b`
+/// would otherwise be redirected to `/a/../b`.
 fn has_dot_segment(path: &str) -> bool {
     // Most paths have neither byte: one scan instead of a split.
-    path.bytes().any(|b| b == b'.' || b == b'%') && path.split('/').any(is_dot_segment)
+    path.bytes().any(|b| b == b'.' || b == b'%') && path.split(['/', '\\']).any(is_dot_segment)
 }
 
 /// One or two dots, each either `.` or `%2e` in any case.
@@ -105,7 +106,14 @@ mod tests {
 
     #[test]
     fn dot_segments_raw_or_encoded_are_found() {
-        for path in ["/a/../b", "/a/./b", "/a/%2e%2E/b", "/..", "/a/%2E"] {
+        for path in [
+            "/a/../b",
+            "/a/./b",
+            "/a/%2e%2E/b",
+            "/..",
+            "/a/%2E",
+            "/a\\..\\b",
+        ] {
             assert!(has_dot_segment(path), "{path}");
         }
         for path in ["/a/b", "/a/.hidden", "/a/b.c", "/a/..b", "/%2Fx"] {

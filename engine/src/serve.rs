@@ -225,17 +225,21 @@ async fn to_segment(req: &mut ServiceRequest, worker: &WorkerState, to: ToSegmen
     response
 }
 
-/// Where a path with a trailing or doubled slash belongs, as Next.js
-/// redirects it: slashes collapsed, the trailing one dropped, query kept.
-/// Collapsing also turns `//evil.example` into a local path.
+/// Where a path with a trailing or doubled slash, or a backslash, belongs,
+/// as Next.js redirects it: `\` read as `/` (browsers read it so), slashes
+/// collapsed, the trailing one dropped, query kept. The result starts with
+/// one `/` and a segment, never `//` or `/\`, which a browser would take
+/// for another host (`/\evil.example` is `http://evil.example/`). An
+/// encoded `%5C` is no separator and stays as it is.
 fn canonical_location(uri: &Uri) -> Option<String> {
     let path = uri.path();
     let doubled = || path.as_bytes().windows(2).any(|pair| pair == b"//");
-    if path == "/" || !(path.ends_with('/') || doubled()) {
+    let needs_redirect = path.contains('\\') || (path != "/" && (path.ends_with('/') || doubled()));
+    if !needs_redirect {
         return None;
     }
     let mut location: String = path
-        .split('/')
+        .split(['/', '\\'])
         .filter(|s| !s.is_empty())
         .flat_map(|s| ["/", s])
         .collect();
@@ -370,5 +374,30 @@ mod tests {
         assert_eq!(location("///"), Some("/".into()));
         assert_eq!(location("/"), None);
         assert_eq!(location("/api/hello?x=/"), None);
+    }
+
+    #[test]
+    fn a_backslash_is_a_slash_so_no_location_names_another_host() {
+        assert_eq!(location("/\\evil.example/"), Some("/evil.example".into()));
+        assert_eq!(location("/\\/evil.example"), Some("/evil.example".into()));
+        assert_eq!(location("/\\\\evil.example"), Some("/evil.example".into()));
+        assert_eq!(location("/a\\b?q=\\"), Some("/a/b?q=\\".into()));
+        assert_eq!(location("/\\"), Some("/".into()));
+        for uri in ["/\\evil.example/", "//\\evil.example", "/\\/\\x/"] {
+            let location = location(uri).unwrap();
+            assert!(
+                !location.starts_with("//") && !location.starts_with("/\\"),
+                "{uri}: {location}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_encoded_backslash_is_no_separator() {
+        assert_eq!(location("/%5Cevil.example"), None);
+        assert_eq!(
+            location("/%5Cevil.example/"),
+            Some("/%5Cevil.example".into())
+        );
     }
 }

@@ -119,6 +119,29 @@ async fn trailing_and_doubled_slashes_get_a_308_to_the_canonical_path() {
 }
 
 #[actix_web::test]
+async fn a_backslash_in_the_path_redirects_to_a_local_path_never_another_host() {
+    let app = spawn_app();
+    // Lower case: the response is compared lowered.
+    let cases = [
+        ("/\\evil.example/", "/evil.example"),
+        ("/\\/evil.example", "/evil.example"),
+        ("//\\evil.example", "/evil.example"),
+        ("/api\\hello", "/api/hello"),
+        ("/%5Cevil.example/", "/%5cevil.example"),
+    ];
+    for (path, location) in cases {
+        let response = app.raw(&format!("GET {path} HTTP/1.1")).await;
+        assert!(response.starts_with("HTTP/1.1 308"), "{path}: {response}");
+        assert!(
+            response
+                .to_ascii_lowercase()
+                .contains(&format!("location: {location}\r\n")),
+            "{path}: {response}"
+        );
+    }
+}
+
+#[actix_web::test]
 async fn static_beats_dynamic_beats_catch_all_beats_optional_catch_all() {
     let answer = |name: &'static str| {
         Segment::new().get(move |_, ctx| async move {
