@@ -4,14 +4,15 @@
 //! It owns its parts (no `Rc` inside) so that it can travel to a segment
 //! actor in a message; the body has been read, within the limit, before.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use actix_web::cookie::Cookie;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, Uri};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
+use trellis_routes::percent;
 
 use crate::dynamic_reads::{DynamicReads, Read};
 use crate::error::{Error, Result};
@@ -286,8 +287,11 @@ impl SearchParams {
     }
 }
 
-/// The cookies a request sent. Values are percent-decoded; when a name
-/// repeats, the last one wins, as in Next.js.
+/// The cookies a request sent, read as Next.js reads them: values are
+/// percent-decoded, names never are (`%61` is a name of its own, not `a`,
+/// so no cookie can pose as another), and when a name repeats the last one
+/// wins. A pair without `=`, with an empty name, or whose value does not
+/// decode is skipped.
 ///
 /// ```
 /// use trellis_engine::RequestCookies;
@@ -296,10 +300,19 @@ impl SearchParams {
 /// assert_eq!(cookies.get("a"), Some("2"));
 /// assert_eq!(cookies.get("token"), Some("x y"));
 /// assert!(cookies.get("b").is_none());
+///
+/// let cookies = RequestCookies::parse("a=legit; %61=attacker");
+/// assert_eq!(cookies.get("a"), Some("legit"));
+/// assert_eq!(cookies.get("%61"), Some("attacker"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestCookies {
+    /// Names and values, in the order each name was first sent.
     pairs: Vec<(String, String)>,
+    /// Where each name is in `pairs`. A client chooses how many cookies it
+    /// sends: one lookup per pair keeps a header of thousands linear in
+    /// its size, where scanning `pairs` for each would be quadratic.
+    index: HashMap<String, usize>,
 }
 
 impl RequestCookies {
@@ -323,29 +336,78 @@ impl RequestCookies {
     }
 
     fn add_header(&mut self, header: &str) {
-        let pairs = header.split(';').map(str::trim).filter(|p| !p.is_empty());
-        for cookie in pairs.filter_map(|pair| Cookie::parse_encoded(pair).ok()) {
-            let (name, value) = (cookie.name(), cookie.value());
-            match self.pairs.iter_mut().find(|(n, _)| n == name) {
-                Some(pair) => pair.1 = value.to_string(),
-                None => self.pairs.push((name.to_string(), value.to_string())),
+        for pair in header.split(';') {
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            // Strict, as `decodeURIComponent`: a malformed escape skips the pair.
+            let Ok(value) = percent::decode(value.trim()) else {
+                continue;
+            };
+            match self.index.get(name) {
+                Some(&at) => self.pairs[at].1 = value.into_owned(),
+                None => {
+                    self.index.insert(name.to_string(), self.pairs.len());
+                    self.pairs.push((name.to_string(), value.into_owned()));
+                }
             }
         }
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.index.get(name).map(|&at| self.pairs[at].1.as_str())
     }
 
     pub fn has(&self, name: &str) -> bool {
-        self.get(name).is_some()
+        self.index.contains_key(name)
     }
 
     /// Every cookie, in the order first sent.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_names_are_never_percent_decoded_but_values_are() {
+        let cookies = RequestCookies::parse("a=legit; %61=attacker; b=x%3By");
+        assert_eq!(cookies.get("a"), Some("legit"));
+        assert_eq!(cookies.get("%61"), Some("attacker"));
+        assert_eq!(cookies.get("b"), Some("x;y"));
+        let names: Vec<&str> = cookies.iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["a", "%61", "b"]);
+    }
+
+    #[test]
+    fn a_repeated_name_keeps_its_first_place_and_its_last_value() {
+        let cookies = RequestCookies::parse("a=1; b=2; a=3; c=4; b=5");
+        let all: Vec<(&str, &str)> = cookies.iter().collect();
+        assert_eq!(all, [("a", "3"), ("b", "5"), ("c", "4")]);
+        assert!(cookies.has("c") && !cookies.has("d"));
+    }
+
+    #[test]
+    fn malformed_pairs_are_skipped() {
+        let cookies = RequestCookies::parse("=x; novalue; a=%ZZ; b=%FF; ; c = 1 ");
+        let all: Vec<(&str, &str)> = cookies.iter().collect();
+        assert_eq!(all, [("c", "1")]);
+    }
+
+    #[test]
+    fn thousands_of_cookies_with_repeated_names_are_all_read() {
+        let header: Vec<String> = (0..6000).map(|i| format!("n{}={i}", i % 3000)).collect();
+        let cookies = RequestCookies::parse(&header.join("; "));
+        assert_eq!(cookies.iter().count(), 3000);
+        assert_eq!(cookies.get("n0"), Some("3000"), "the last one wins");
+        assert_eq!(cookies.get("n2999"), Some("5999"));
+        assert_eq!(cookies.iter().next(), Some(("n0", "3000")));
     }
 }

@@ -46,6 +46,20 @@ async fn the_cookie_store_reads_sets_and_deletes_as_next_js_does() {
 }
 
 #[actix_web::test]
+async fn a_percent_encoded_cookie_name_cannot_pose_as_another() {
+    let app = spawn_app();
+    for header in ["a=legit; %61=attacker", "%61=attacker; a=legit"] {
+        let response = app
+            .builder(Method::GET, "/api/cookies")
+            .header(COOKIE, header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json(response).await, json!({ "a": "legit" }), "{header}");
+    }
+}
+
+#[actix_web::test]
 async fn cookie_attributes_are_all_sent() {
     let app = spawn_router(Router::new().route(
         "/session",
