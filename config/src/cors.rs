@@ -13,6 +13,12 @@
 /// };
 /// assert!(policy.allows_origin("https://app.example"));
 /// assert!(!policy.allows_origin("https://evil.example"));
+/// assert_eq!(policy.problem(), None);
+///
+/// // Credentials for any origin: refused at start-up, naming the fix.
+/// let any = CorsPolicy { allow_credentials: true, ..CorsPolicy::default() };
+/// assert!(any.problem().unwrap().contains("list the origins"));
+/// assert!(!CorsPolicy::default().allows_origin("null"), "`*` never covers `null`");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -47,7 +53,22 @@ impl CorsPolicy {
         self.allowed_origins.iter().any(|o| o == "*")
     }
 
+    /// Whether `origin` is listed, or covered by `"*"`. The origin `null`
+    /// (sandboxed frames, `file:` pages, some redirects) is anyone's to
+    /// send, so `"*"` never covers it: it is allowed only when listed.
     pub fn allows_origin(&self, origin: &str) -> bool {
-        self.allows_any_origin() || self.allowed_origins.iter().any(|o| o == origin)
+        self.allowed_origins.iter().any(|o| o == origin)
+            || (origin != "null" && self.allows_any_origin())
+    }
+
+    /// What makes the policy unusable, or `None`. Credentials with `"*"`
+    /// would mean echoing every origin with `Allow-Credentials`: any site
+    /// could then read answers made with its visitors' cookies.
+    pub fn problem(&self) -> Option<&'static str> {
+        (self.allows_any_origin() && self.allow_credentials).then_some(
+            "`allow_credentials = true` with `allowed_origins` holding \"*\" (the default) \
+             would let any site read answers made with its visitors' cookies: \
+             list the origins instead, as in allowed_origins = [\"https://app.example\"]",
+        )
     }
 }

@@ -22,6 +22,10 @@ pub enum ConfigError {
         file: String,
         error: Box<ConfigError>,
     },
+    /// A value of the right type that cannot be used: `problem` says why
+    /// and what to write instead.
+    #[error("`{key}`: {problem}")]
+    Invalid { key: String, problem: String },
     #[error("line {line}: `{key}`: {problem}")]
     Rule {
         key: String,

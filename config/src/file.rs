@@ -95,6 +95,28 @@ impl Config {
         Ok(config)
     }
 
+    /// Checks what the types alone cannot, as start-up and `trellis
+    /// check-config` both do: CORS policies that would harm the visitors.
+    /// Route files' own policies are checked with their routes.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(problem) = self.cors.as_ref().and_then(CorsPolicy::problem) {
+            return Err(ConfigError::Invalid {
+                key: "cors".to_string(),
+                problem: problem.to_string(),
+            });
+        }
+        for rule in &self.routes {
+            if let Some(problem) = rule.cors.as_ref().and_then(CorsPolicy::problem) {
+                return Err(ConfigError::Rule {
+                    key: "routes.cors".to_string(),
+                    line: rule.line.unwrap_or(0),
+                    problem: problem.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Applies `TRELLIS_SECTION__KEY=value` (and the short `TRELLIS_HOST`,
     /// `TRELLIS_PORT`, `TRELLIS_WORKERS`, `TRELLIS_CACHE_STORE`) over the file's values. A value of
     /// the wrong type is an error naming the variable.
@@ -280,6 +302,27 @@ permanent = true
             Some(4),
             "lines survive the overrides"
         );
+    }
+
+    #[test]
+    fn credentials_for_any_origin_are_refused_telling_to_list_the_origins() {
+        let config = Config::parse("[cors]\nallow_credentials = true\n").unwrap();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(
+            err.starts_with("`cors`:") && err.contains("list the origins"),
+            "{err}"
+        );
+        let text = "[[routes]]\npattern = \"/x\"\ncors = { allowed_origins = [\"*\"], allow_credentials = true }\n";
+        let err = Config::parse(text)
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("line 2: `routes.cors`"), "{err}");
+        let listed =
+            "[cors]\nallowed_origins = [\"https://app.example\"]\nallow_credentials = true\n";
+        assert_eq!(Config::parse(listed).unwrap().validate(), Ok(()));
+        assert_eq!(Config::default().validate(), Ok(()));
     }
 
     #[test]

@@ -50,13 +50,16 @@ pub(crate) fn decorate(policy: &CorsPolicy, origin: Option<&HeaderValue>, respon
     allow_origin(policy, origin, response.headers_mut());
 }
 
-/// Sets `Access-Control-Allow-Origin` (and credentials, and `Vary`) when the
-/// request's origin is allowed; reports whether it was.
+/// Sets `Access-Control-Allow-Origin` (and credentials) when the request's
+/// origin is allowed; reports whether it was. Sets `Vary: Origin` whenever
+/// the answer depends on the origin, allowed or not, sent or not, so that a
+/// cache never hands one origin's answer to another.
 fn allow_origin(policy: &CorsPolicy, origin: Option<&HeaderValue>, out: &mut HeaderMap) -> bool {
-    let Some(origin) = origin else {
-        return false;
-    };
-    let Ok(origin_text) = origin.to_str() else {
+    let origin_text = origin.and_then(|o| o.to_str().ok());
+    if depends_on_origin(policy, origin_text) {
+        vary_by_origin(out);
+    }
+    let (Some(origin), Some(origin_text)) = (origin, origin_text) else {
         return false;
     };
     if !policy.allows_origin(origin_text) {
@@ -68,9 +71,7 @@ fn allow_origin(policy: &CorsPolicy, origin: Option<&HeaderValue>, out: &mut Hea
             HeaderValue::from_static("*"),
         );
     } else {
-        // Credentials forbid `*`: echo the origin, and say the answer varies.
         out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-        out.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     if policy.allow_credentials {
         out.insert(
@@ -79,4 +80,110 @@ fn allow_origin(policy: &CorsPolicy, origin: Option<&HeaderValue>, out: &mut Hea
         );
     }
     true
+}
+
+/// Whether the CORS headers change with the origin: under a list of
+/// origins, always; under `*` without credentials, every origin gets `*`
+/// but `null`, which gets nothing, so that one answer varies.
+fn depends_on_origin(policy: &CorsPolicy, origin: Option<&str>) -> bool {
+    let same_for_all = policy.allows_any_origin() && !policy.allow_credentials;
+    !same_for_all || origin == Some("null")
+}
+
+/// Adds `Origin` to `Vary`, unless the response varies by it (or by
+/// everything) already.
+fn vary_by_origin(out: &mut HeaderMap) {
+    let listed = out.get_all(header::VARY).any(|value| {
+        value.to_str().is_ok_and(|value| {
+            value
+                .split(',')
+                .map(str::trim)
+                .any(|name| name == "*" || name.eq_ignore_ascii_case("origin"))
+        })
+    });
+    if !listed {
+        out.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed() -> CorsPolicy {
+        CorsPolicy {
+            allowed_origins: vec!["https://app.example".into()],
+            ..CorsPolicy::default()
+        }
+    }
+
+    fn labels(policy: &CorsPolicy, origin: Option<&'static str>) -> HeaderMap {
+        let mut out = HeaderMap::new();
+        let origin = origin.map(HeaderValue::from_static);
+        allow_origin(policy, origin.as_ref(), &mut out);
+        out
+    }
+
+    fn vary(out: &HeaderMap) -> Vec<&str> {
+        out.get_all(header::VARY)
+            .map(|v| v.to_str().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_listed_policy_varies_by_origin_for_every_answer() {
+        let policy = listed();
+        for origin in [
+            Some("https://app.example"),
+            Some("https://evil.example"),
+            None,
+        ] {
+            assert_eq!(vary(&labels(&policy, origin)), ["Origin"], "{origin:?}");
+        }
+        let allowed = labels(&policy, Some("https://app.example"));
+        assert_eq!(
+            allowed.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).unwrap(),
+            "https://app.example"
+        );
+        let refused = labels(&policy, Some("https://evil.example"));
+        assert!(!refused.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+    }
+
+    #[test]
+    fn any_origin_without_credentials_is_the_same_for_all_but_null() {
+        let policy = CorsPolicy::default();
+        let any = labels(&policy, Some("https://app.example"));
+        assert_eq!(any.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).unwrap(), "*");
+        assert!(vary(&any).is_empty());
+        assert!(vary(&labels(&policy, None)).is_empty());
+        let null = labels(&policy, Some("null"));
+        assert!(!null.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+        assert_eq!(vary(&null), ["Origin"]);
+    }
+
+    #[test]
+    fn null_is_allowed_only_when_listed() {
+        let policy = CorsPolicy {
+            allowed_origins: vec!["null".into()],
+            ..CorsPolicy::default()
+        };
+        let null = labels(&policy, Some("null"));
+        assert_eq!(
+            null.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).unwrap(),
+            "null"
+        );
+    }
+
+    #[test]
+    fn vary_origin_is_added_once_beside_what_the_route_set() {
+        let mut out = HeaderMap::new();
+        out.append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        vary_by_origin(&mut out);
+        vary_by_origin(&mut out);
+        assert_eq!(vary(&out), ["Accept-Encoding", "Origin"]);
+        let mut star = HeaderMap::new();
+        star.append(header::VARY, HeaderValue::from_static("*"));
+        vary_by_origin(&mut star);
+        assert_eq!(vary(&star), ["*"]);
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use trellis_cache::{
     Clock, MemoryStore, RevalidationCache, SegmentSpec, SharedOptions, SharedStore,
 };
-use trellis_config::{Config, Dynamic, RouteKind, RouteOverride};
+use trellis_config::{Config, ConfigError, CorsPolicy, Dynamic, RouteKind, RouteOverride};
 use trellis_routes::{RouteError, RoutePattern, RouteTable};
 
 use crate::rules::{checked_headers, rule_error, PathRules};
@@ -155,6 +155,7 @@ impl Router {
     /// Builds the table, applies the file's overrides, checks each segment's
     /// config, and gives every segment its view of one shared cache.
     pub(crate) fn build(mut self, config: &Config, clock: Clock) -> Result<AppRoutes, ServerError> {
+        config.validate()?;
         let table = self.table()?;
         self.apply_overrides(&table, &config.routes)?;
         let rules = PathRules::compile(&config.redirects, &config.headers, &table)?;
@@ -165,6 +166,13 @@ impl Router {
             segment
                 .config()
                 .validate(&entry.source, segment.has_static_params())?;
+            if let Some(problem) = segment.cors_policy().and_then(CorsPolicy::problem) {
+                return Err(ConfigError::InvalidSegment {
+                    file: entry.source.clone(),
+                    problem: format!("its CORS policy: {problem}"),
+                }
+                .into());
+            }
             let segment_config = segment.config();
             let is_static = matches!(
                 segment_config.dynamic,

@@ -208,6 +208,12 @@ impl Segment {
         self.static_params.is_some()
     }
 
+    /// The CORS policy set in code or by a `[[routes]]` override; `None`
+    /// leaves the server's.
+    pub(crate) fn cors_policy(&self) -> Option<&CorsPolicy> {
+        self.cors.as_ref()
+    }
+
     /// How this segment's GET responses are cached.
     pub fn cache_policy(&self) -> CachePolicy {
         CachePolicy::for_segment(&self.config, self.has_static_params())

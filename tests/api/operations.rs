@@ -89,6 +89,18 @@ store = \"redis//nowhere\"\n",
 }
 
 #[actix_web::test]
+async fn check_config_refuses_what_would_harm_visitors_saying_how_to_fix_it() {
+    let cases = [("[cors]\nallow_credentials = true\n", "list the origins")];
+    for (i, (text, fix)) in cases.into_iter().enumerate() {
+        let file = ConfigFile::new(&format!("harm{i}"), text);
+        let output = trellis(&["check-config", "--config", file.path()]).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{text}");
+        assert!(stderr.contains(fix), "{text}: {stderr}");
+    }
+}
+
+#[actix_web::test]
 async fn route_overrides_header_rules_and_redirect_rules_apply() {
     let text = r#"
 [[routes]]

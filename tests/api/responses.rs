@@ -10,9 +10,9 @@ use reqwest::Method;
 use serde_json::json;
 use sha2::Sha256;
 use trellis::stream::StreamSender;
-use trellis::{permanent_redirect, CorsPolicy, Response, Router, Segment};
+use trellis::{permanent_redirect, Clock, CorsPolicy, Response, Router, Segment, Server};
 
-use crate::test_app::{eventually, spawn_app, spawn_router};
+use crate::test_app::{eventually, spawn_app, spawn_router, test_config};
 
 #[actix_web::test]
 async fn redirect_is_a_307_and_permanent_redirect_a_308_with_the_location_as_given() {
@@ -253,6 +253,107 @@ async fn a_cors_policy_answers_preflights_and_labels_allowed_origins() {
         .headers()
         .get("access-control-allow-origin")
         .is_none());
+}
+
+/// The `Vary` values of a response.
+fn vary(response: &reqwest::Response) -> Vec<&str> {
+    response
+        .headers()
+        .get_all("vary")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_listed_cors_policy_sends_vary_origin_on_every_answer() {
+    let policy = CorsPolicy {
+        allowed_origins: vec!["https://app.example".into()],
+        ..CorsPolicy::default()
+    };
+    let segment = Segment::new()
+        .get(|_, _| async { Ok(Response::text("data")) })
+        .cors(policy);
+    let app = spawn_router(Router::new().route("/listed", segment));
+    for origin in [
+        Some("https://app.example"),
+        Some("https://evil.example"),
+        None,
+    ] {
+        let mut get = app.builder(Method::GET, "/listed");
+        let mut preflight = app
+            .builder(Method::OPTIONS, "/listed")
+            .header("access-control-request-method", "GET");
+        if let Some(origin) = origin {
+            get = get.header(ORIGIN, origin);
+            preflight = preflight.header(ORIGIN, origin);
+        }
+        for request in [get, preflight] {
+            let response = request.send().await.unwrap();
+            assert_eq!(vary(&response), ["Origin"], "{origin:?}");
+            let allowed = response.headers().get("access-control-allow-origin");
+            match origin {
+                Some("https://app.example") => assert_eq!(allowed.unwrap(), "https://app.example"),
+                _ => assert!(allowed.is_none(), "{origin:?}"),
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn any_origin_answers_alike_without_vary_but_never_covers_null() {
+    let segment = Segment::new()
+        .get(|_, _| async { Ok(Response::text("data")) })
+        .cors(CorsPolicy::default());
+    let app = spawn_router(Router::new().route("/public", segment));
+    let any = app
+        .builder(Method::GET, "/public")
+        .header(ORIGIN, "https://anyone.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(any.headers()["access-control-allow-origin"], "*");
+    assert!(vary(&any).is_empty());
+    let null = app
+        .builder(Method::GET, "/public")
+        .header(ORIGIN, "null")
+        .send()
+        .await
+        .unwrap();
+    assert!(null.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(vary(&null), ["Origin"], "this one answer differs");
+}
+
+#[actix_web::test]
+async fn credentials_for_any_origin_stop_the_server_from_starting() {
+    let credentials = CorsPolicy {
+        allow_credentials: true,
+        ..CorsPolicy::default()
+    };
+    let segment = Segment::new()
+        .get(|_, _| async { Ok(Response::text("data")) })
+        .cors(credentials.clone());
+    let router = Router::new().route("/shared", segment);
+    let error = Server::build_with_clock(test_config(), router, Clock::System)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        error.contains("Router::route(\"/shared\")") && error.contains("list the origins"),
+        "{error}"
+    );
+    let mut config = test_config();
+    config.cors = Some(credentials);
+    let hello = Segment::new().get(|_, _| async { Ok(Response::text("hi")) });
+    let error =
+        Server::build_with_clock(config, Router::new().route("/hello", hello), Clock::System)
+            .err()
+            .expect("refused")
+            .to_string();
+    assert!(
+        error.contains("`cors`") && error.contains("list the origins"),
+        "{error}"
+    );
 }
 
 fn sign(body: &[u8]) -> String {
