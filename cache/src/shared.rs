@@ -46,6 +46,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, RedisResult, Script};
 use tokio::runtime::Handle;
 use tokio::sync::OnceCell;
+use trellis_config::{redact_url, scrub_url};
 
 use crate::entry::{CachedResponse, Lifetime};
 
@@ -57,8 +58,8 @@ const MAX_PENDING: usize = 10_000;
 /// How long entries of segments without a `revalidate` period stay.
 const UNTIMED_TTL: Duration = Duration::from_secs(24 * 3600);
 
-/// How an instance reaches the shared tier.
-#[derive(Debug, Clone)]
+/// How an instance reaches the shared tier. `Debug` hides the password.
+#[derive(Clone)]
 pub struct SharedOptions {
     /// `redis://host:port/db` (or `rediss://`, `unix://`).
     pub url: String,
@@ -71,6 +72,19 @@ pub struct SharedOptions {
     pub lock_ttl: Duration,
     /// Every tag the app's segments carry, for catching up on reconnect.
     pub tags: Vec<String>,
+}
+
+impl std::fmt::Debug for SharedOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedOptions")
+            .field("url", &redact_url(&self.url))
+            .field("key_prefix", &self.key_prefix)
+            .field("timeout", &self.timeout)
+            .field("grace", &self.grace)
+            .field("lock_ttl", &self.lock_ttl)
+            .field("tags", &self.tags)
+            .finish()
+    }
 }
 
 /// An entry as another instance (or this one) stored it.
@@ -159,9 +173,20 @@ struct Scripts {
 impl SharedStore {
     /// Starts the Redis thread. Connecting waits for the first call, so an
     /// instance starts (and serves from memory) while Redis is down.
+    ///
+    /// An error names the URL with its password hidden. The redis crate's
+    /// own text for a URL it cannot use is fixed ("Redis URL did not parse
+    /// - InvalidClientConfig") and never echoes the URL, but it is scrubbed
+    /// of the URL and password all the same, should a later version echo.
     pub fn start(options: SharedOptions) -> Result<Arc<Self>, String> {
-        let client = redis::Client::open(options.url.as_str())
-            .map_err(|e| format!("cache store `{}`: {e}", options.url))?;
+        let client = redis::Client::open(options.url.as_str()).map_err(|e| {
+            let url = &options.url;
+            format!(
+                "cache store `{}`: {}",
+                redact_url(url),
+                scrub_url(&e.to_string(), url)
+            )
+        })?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (handle_sender, handle_receiver) = std::sync::mpsc::channel();
         std::thread::Builder::new()
@@ -811,6 +836,28 @@ mod tests {
             tags: vec![],
         };
         Inner::new(redis::Client::open(url).unwrap(), options)
+    }
+
+    #[test]
+    fn a_url_redis_cannot_use_is_named_without_its_password() {
+        let options = SharedOptions {
+            url: "redis://user:hunter2@cache:notaport/0".into(),
+            key_prefix: "t".into(),
+            timeout: Duration::from_millis(10),
+            grace: Duration::ZERO,
+            lock_ttl: Duration::from_millis(10),
+            tags: vec![],
+        };
+        let error = SharedStore::start(options.clone())
+            .err()
+            .expect("an unusable URL");
+        assert!(!error.contains("hunter2"), "{error}");
+        assert!(
+            error.starts_with("cache store `redis://user:***@cache:notaport/0`: "),
+            "{error}"
+        );
+        let debug = format!("{options:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
     }
 
     #[test]

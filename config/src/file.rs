@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::redact::{is_secret_key, scrub_secret, REDACTED};
 use crate::rules::{HeaderRule, RedirectRule, RouteOverride};
 use crate::server::{AdminConfig, CacheConfig, LimitsConfig, ServerConfig};
 use crate::{ConfigError, CorsPolicy};
@@ -119,7 +120,9 @@ impl Config {
 
     /// Applies `TRELLIS_SECTION__KEY=value` (and the short `TRELLIS_HOST`,
     /// `TRELLIS_PORT`, `TRELLIS_WORKERS`, `TRELLIS_CACHE_STORE`) over the file's values. A value of
-    /// the wrong type is an error naming the variable.
+    /// the wrong type is an error naming the variable. A value that reads
+    /// as a number or boolean is still taken as text where the key wants
+    /// text (`TRELLIS_ADMIN__TOKEN=123456`).
     pub fn apply_env(
         &mut self,
         vars: impl IntoIterator<Item = (String, String)>,
@@ -151,20 +154,26 @@ impl Config {
             toml::Table::try_from(&*self).map_err(|e| ConfigError::Toml(e.to_string()))?;
         for (variable, path, value) in &overrides {
             let (section, field) = path.split_once('.').unwrap_or_default();
-            let section = table
-                .entry(section)
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            if let toml::Value::Table(section) = section {
-                section.insert(field.to_string(), scalar(value));
-            }
-            let lines = self.pattern_lines();
-            *self =
-                toml::Value::Table(table.clone())
-                    .try_into()
-                    .map_err(|e: toml::de::Error| ConfigError::Env {
+            let typed = scalar(value);
+            let is_text = matches!(typed, toml::Value::String(_));
+            let as_text = || toml::Value::String(value.clone());
+            let config = with_value(&mut table, section, field, typed)
+                .or_else(|first| match is_text {
+                    true => Err(first),
+                    false => with_value(&mut table, section, field, as_text()).map_err(|_| first),
+                })
+                .map_err(|e| {
+                    let mut error = e.message().to_string();
+                    if is_secret_key(path) {
+                        error = scrub_secret(&hide_quoted(&error), value);
+                    }
+                    ConfigError::Env {
                         variable: variable.clone(),
-                        error: e.message().to_string(),
-                    })?;
+                        error,
+                    }
+                })?;
+            let lines = self.pattern_lines();
+            *self = config;
             self.restore_lines(lines);
         }
         Ok(())
@@ -194,6 +203,22 @@ impl Config {
     }
 }
 
+/// `table` with `section.field` set to `value`, read back as a config.
+fn with_value(
+    table: &mut toml::Table,
+    section: &str,
+    field: &str,
+    value: toml::Value,
+) -> Result<Config, toml::de::Error> {
+    let entry = table
+        .entry(section)
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let toml::Value::Table(entry) = entry {
+        entry.insert(field.to_string(), value);
+    }
+    toml::Value::Table(table.clone()).try_into()
+}
+
 /// The sections whose keys the environment may set.
 const ENV_SECTIONS: [&str; 4] = ["server", "limits", "cache", "admin"];
 
@@ -209,24 +234,88 @@ fn scalar(value: &str) -> toml::Value {
     }
 }
 
-/// toml's message with the line number first, the way editors link it.
+/// The line and the key of a TOML error, then toml's message. Never the
+/// text of the line, which toml itself shows: it may hold a token or a
+/// password. For a secret key, whatever the message quotes (the value) is
+/// hidden too.
 fn describe(error: &toml::de::Error, text: &str) -> String {
-    match error.span() {
-        Some(span) => {
-            // The whole line, so that a bad value is shown with its key.
-            let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
-            let end = text[span.start..]
-                .find('\n')
-                .map_or(text.len(), |i| span.start + i);
-            let line = text[start..end].trim();
-            format!(
-                "line {}: `{line}`: {}",
-                line_at(text, span.start),
-                error.message()
-            )
+    let Some(span) = error.span() else {
+        return error.message().to_string();
+    };
+    let line = line_at(text, span.start);
+    match key_at(text, span.start) {
+        Some(key) if is_secret_key(&key) => {
+            format!("line {line}: `{key}`: {}", hide_quoted(error.message()))
         }
-        None => error.message().to_string(),
+        Some(key) => format!("line {line}: `{key}`: {}", error.message()),
+        None => format!("line {line}: {}", error.message()),
     }
+}
+
+/// The dotted key of the line holding byte `offset` (`cache.tick_ms`): the
+/// key before its `=` under the last table header above it, or the header
+/// itself on a header line. `None` within a value that spans lines.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let end = text
+        .get(offset..)?
+        .find('\n')
+        .map_or(text.len(), |i| offset + i);
+    let line = text.get(start..end)?.trim();
+    if line.starts_with('[') {
+        return header_name(line);
+    }
+    let key = line.split_once('=')?.0.trim();
+    if key.is_empty() || key.starts_with('#') {
+        return None;
+    }
+    let table = text[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .and_then(header_name);
+    Some(match table {
+        Some(table) => format!("{table}.{key}"),
+        None => key.to_string(),
+    })
+}
+
+/// `routes` from `[[routes]]`, `cache` from `[cache] # comment`.
+fn header_name(line: &str) -> Option<String> {
+    let name = line.trim_start_matches('[').split(']').next()?.trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// `message` with what it quotes (`...` or "...", where toml and serde put
+/// values) hidden; an unclosed quote hides the rest.
+fn hide_quoted(message: &str) -> String {
+    let mut hidden = String::with_capacity(message.len());
+    let mut open: Option<char> = None;
+    let mut escaped = false;
+    for c in message.chars() {
+        match open {
+            None => {
+                hidden.push(c);
+                if c == '`' || c == '"' {
+                    open = Some(c);
+                }
+            }
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(quote) if c == quote => {
+                hidden.push_str(REDACTED);
+                hidden.push(c);
+                open = None;
+            }
+            Some(_) => {}
+        }
+    }
+    if open.is_some() {
+        hidden.push_str(REDACTED);
+    }
+    hidden
 }
 
 /// The 1-based line of byte `offset`.
@@ -277,6 +366,68 @@ permanent = true
         );
         let err = Config::parse("[nonsense]\n").unwrap_err().to_string();
         assert!(err.contains("line 1") && err.contains("nonsense"), "{err}");
+    }
+
+    #[test]
+    fn a_toml_error_names_the_line_and_key_but_never_shows_a_secret() {
+        let err = Config::parse("[admin]\ntoken = 12345678\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("line 2: `admin.token`:"), "{err}");
+        assert!(!err.contains("12345678"), "{err}");
+        let err = Config::parse("[admin]\nmetrics = true\ntoken = \"s3cr3t-t0k3n\" and more\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("line 3"), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
+        let text = "[cache]\nstore = \"redis://u:hunter2@cache/0\"\nbudget_bytes = \"lots\"\n";
+        let err = Config::parse(text).unwrap_err().to_string();
+        assert!(err.starts_with("line 3: `cache.budget_bytes`:"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(err.contains("\"lots\""), "other values are shown: {err}");
+    }
+
+    #[test]
+    fn quoted_parts_of_a_message_are_hidden() {
+        assert_eq!(
+            hide_quoted("invalid type: integer `123`, expected a string"),
+            "invalid type: integer `***`, expected a string"
+        );
+        assert_eq!(
+            hide_quoted(r#"invalid type: string "a\"b", expected u64"#),
+            r#"invalid type: string "***", expected u64"#
+        );
+        assert_eq!(hide_quoted("open `abc"), "open `***");
+    }
+
+    #[test]
+    fn debug_output_hides_the_token_and_the_redis_password() {
+        let mut config = Config::default();
+        config.admin.token = Some("s3cr3t-t0k3n".into());
+        config.cache.store = "redis://user:hunter2@cache:6379/0".into();
+        let debug = format!("{config:?}");
+        assert!(
+            !debug.contains("s3cr3t") && !debug.contains("hunter2"),
+            "{debug}"
+        );
+        assert!(debug.contains("redis://user:***@cache:6379/0"), "{debug}");
+    }
+
+    #[test]
+    fn a_numeric_token_from_the_environment_is_taken_as_text() {
+        let mut config = Config::default();
+        config
+            .apply_env([("TRELLIS_ADMIN__TOKEN".to_string(), "123456".to_string())])
+            .unwrap();
+        assert_eq!(config.admin.token.as_deref(), Some("123456"));
+        let err = config
+            .apply_env([("TRELLIS_ADMIN__METRICS".to_string(), "1".to_string())])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("TRELLIS_ADMIN__METRICS:") && err.contains("bool"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -13,11 +13,14 @@
 //! - `cors`: [`CorsPolicy`], for a segment or every route.
 //! - `proxies`: [`TrustedProxies`], whose forwarding headers are believed.
 //! - `error`: [`ConfigError`], naming the key that is wrong.
+//! - `redact`: [`redact_url`] and its kin, which keep passwords and tokens
+//!   out of errors and logs.
 
 mod cors;
 mod error;
 mod file;
 mod proxies;
+mod redact;
 mod rules;
 mod segment;
 mod server;
@@ -26,6 +29,7 @@ pub use cors::CorsPolicy;
 pub use error::ConfigError;
 pub use file::{Config, DEFAULT_FILE};
 pub use proxies::TrustedProxies;
+pub use redact::{is_secret_key, redact_url, scrub_secret, scrub_url, REDACTED};
 pub use rules::{HeaderRule, RedirectRule, RouteOverride};
 pub use segment::{Dynamic, RouteKind, SegmentConfig};
 pub use server::{

@@ -1,10 +1,12 @@
 //! The sections of `trellis.toml` that say how the server runs.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::ConfigError;
+use crate::redact::{redact_url, REDACTED};
 
 /// `[server]`: where and how the HTTP server listens.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -187,8 +189,9 @@ pub const ONE_YEAR_SECS: u64 = 31_536_000;
 /// `[cache] store` for a cache of this instance's own.
 pub const MEMORY_STORE: &str = "memory";
 
-/// `[cache]`: the revalidation cache's settings.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+/// `[cache]`: the revalidation cache's settings. `Debug` hides the Redis
+/// password.
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CacheConfig {
     /// Bytes of cached responses held, across all routes.
@@ -258,6 +261,21 @@ impl CacheConfig {
     }
 }
 
+impl fmt::Debug for CacheConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CacheConfig")
+            .field("budget_bytes", &self.budget_bytes)
+            .field("tick_ms", &self.tick_ms)
+            .field("time_to_idle_secs", &self.time_to_idle_secs)
+            .field("store", &redact_url(&self.store))
+            .field("key_prefix", &self.key_prefix)
+            .field("shared_timeout_ms", &self.shared_timeout_ms)
+            .field("shared_grace_secs", &self.shared_grace_secs)
+            .field("shared_lock_ms", &self.shared_lock_ms)
+            .finish()
+    }
+}
+
 impl Default for CacheConfig {
     fn default() -> Self {
         CacheConfig {
@@ -275,8 +293,8 @@ impl Default for CacheConfig {
     }
 }
 
-/// `[admin]`: the engine's own endpoints.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+/// `[admin]`: the engine's own endpoints. `Debug` hides the token.
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminConfig {
     /// Serve Prometheus metrics at `metrics_path`.
@@ -285,6 +303,16 @@ pub struct AdminConfig {
     /// A bearer token that lets non-loopback clients call
     /// `/_trellis/revalidate`; loopback clients need none.
     pub token: Option<String>,
+}
+
+impl fmt::Debug for AdminConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminConfig")
+            .field("metrics", &self.metrics)
+            .field("metrics_path", &self.metrics_path)
+            .field("token", &self.token.as_ref().map(|_| REDACTED))
+            .finish()
+    }
 }
 
 impl Default for AdminConfig {

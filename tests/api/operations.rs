@@ -101,6 +101,29 @@ async fn check_config_refuses_what_would_harm_visitors_saying_how_to_fix_it() {
 }
 
 #[actix_web::test]
+async fn check_config_never_prints_a_password_or_a_token() {
+    let cases = [
+        (
+            "[cache]\nstore = \"redis://user:hunter2@cache:notaport/0\"\n",
+            "redis://user:***@cache:notaport/0",
+        ),
+        ("[admin]\ntoken = 31415926535\n", "line 2: `admin.token`"),
+        ("[admin]\ntoken = \"hunter2\" oops\n", "line 2"),
+    ];
+    for (i, (text, shown)) in cases.into_iter().enumerate() {
+        let file = ConfigFile::new(&format!("secret{i}"), text);
+        let output = trellis(&["check-config", "--config", file.path()]).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{text}");
+        assert!(stderr.contains(shown), "{text}: {stderr}");
+        assert!(
+            !stderr.contains("hunter2") && !stderr.contains("31415926535"),
+            "{text}: {stderr}"
+        );
+    }
+}
+
+#[actix_web::test]
 async fn route_overrides_header_rules_and_redirect_rules_apply() {
     let text = r#"
 [[routes]]
