@@ -97,9 +97,11 @@ impl Config {
     }
 
     /// Checks what the types alone cannot, as start-up and `trellis
-    /// check-config` both do: CORS policies that would harm the visitors.
-    /// Route files' own policies are checked with their routes.
+    /// check-config` both do: an empty admin token, CORS policies that
+    /// would harm the visitors. Route files' own policies are checked with
+    /// their routes.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.admin.validate()?;
         if let Some(problem) = self.cors.as_ref().and_then(CorsPolicy::problem) {
             return Err(ConfigError::Invalid {
                 key: "cors".to_string(),
@@ -474,6 +476,20 @@ permanent = true
             "[cors]\nallowed_origins = [\"https://app.example\"]\nallow_credentials = true\n";
         assert_eq!(Config::parse(listed).unwrap().validate(), Ok(()));
         assert_eq!(Config::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn an_empty_admin_token_is_refused() {
+        for text in ["[admin]\ntoken = \"\"\n", "[admin]\ntoken = \"  \"\n"] {
+            let err = Config::parse(text)
+                .unwrap()
+                .validate()
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("`admin.token`: is empty"), "{err}");
+        }
+        let set = Config::parse("[admin]\ntoken = \"0123456789abcdef\"\n").unwrap();
+        assert_eq!(set.validate(), Ok(()));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ConfigError;
 use crate::redact::{redact_url, REDACTED};
+use crate::ConfigError;
 
 /// `[server]`: where and how the HTTP server listens.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -300,9 +301,30 @@ pub struct AdminConfig {
     /// Serve Prometheus metrics at `metrics_path`.
     pub metrics: bool,
     pub metrics_path: String,
-    /// A bearer token that lets non-loopback clients call
-    /// `/_trellis/revalidate`; loopback clients need none.
+    /// Serve the metrics to anyone, without the token: for a scraper that
+    /// cannot send one. Off by default: the metrics name every route.
+    pub metrics_public: bool,
+    /// The bearer token every call to `/_trellis/revalidate` (and to the
+    /// metrics, unless `metrics_public`) must send, from loopback too:
+    /// behind a reverse proxy on the same host, every client is loopback.
+    /// Without one, those endpoints refuse every call.
     pub token: Option<String>,
+}
+
+impl AdminConfig {
+    /// An empty token would admit anyone sending `Authorization: Bearer `
+    /// with nothing after it: refused, saying what to write.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(ConfigError::Invalid {
+                key: "admin.token".to_string(),
+                problem: "is empty: set a long random value (`openssl rand -hex 32`), \
+                          or remove the key to keep the admin endpoints closed"
+                    .to_string(),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Debug for AdminConfig {
@@ -310,6 +332,7 @@ impl fmt::Debug for AdminConfig {
         f.debug_struct("AdminConfig")
             .field("metrics", &self.metrics)
             .field("metrics_path", &self.metrics_path)
+            .field("metrics_public", &self.metrics_public)
             .field("token", &self.token.as_ref().map(|_| REDACTED))
             .finish()
     }
@@ -320,6 +343,7 @@ impl Default for AdminConfig {
         AdminConfig {
             metrics: true,
             metrics_path: "/_trellis/metrics".to_string(),
+            metrics_public: false,
             token: None,
         }
     }

@@ -1,12 +1,15 @@
 //! The engine's own endpoints, answered before route matching: Prometheus
 //! metrics, and on-demand revalidation for operators and the CLI
-//! (`trellis revalidate`), allowed from loopback or with the admin token.
+//! (`trellis revalidate`). Both need the admin token (the metrics not when
+//! `metrics_public`); see `admin_access` for the rule. Every revalidation,
+//! and every refusal, is logged with the peer's address.
 
 use actix::Addr;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::HttpRequest;
 
+use crate::admin_access::{AdminAccess, Refusal};
 use crate::messages::{RevalidatePath, RevalidateTag};
 use crate::request::SearchParams;
 use crate::response::Response;
@@ -19,7 +22,8 @@ pub const REVALIDATE_ENDPOINT: &str = "/_trellis/revalidate";
 
 pub(crate) struct EngineEndpoints {
     metrics_path: Option<String>,
-    admin_token: Option<String>,
+    metrics_public: bool,
+    access: AdminAccess,
 }
 
 impl EngineEndpoints {
@@ -29,7 +33,8 @@ impl EngineEndpoints {
                 .admin
                 .metrics
                 .then(|| config.admin.metrics_path.clone()),
-            admin_token: config.admin.token.clone(),
+            metrics_public: config.admin.metrics_public,
+            access: AdminAccess::new(config.admin.token.clone()),
         }
     }
 
@@ -46,74 +51,85 @@ impl EngineEndpoints {
         supervisor: &Addr<Supervisor>,
     ) -> Response {
         if self.metrics_path.as_deref() == Some(req.path()) {
-            metrics(req, routes)
+            self.metrics(req, routes)
         } else {
             self.revalidate(req, supervisor).await
         }
+    }
+
+    fn metrics(&self, req: &HttpRequest, routes: &AppRoutes) -> Response {
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            return with_allow(StatusCode::METHOD_NOT_ALLOWED, "GET, HEAD");
+        }
+        let checked = match self.metrics_public {
+            true => Ok(()),
+            false => self.access.check(req),
+        };
+        if let Err(refusal) = checked {
+            return refused(req, refusal);
+        }
+        metrics(routes)
     }
 
     async fn revalidate(&self, req: &HttpRequest, supervisor: &Addr<Supervisor>) -> Response {
         if req.method() != Method::POST {
             return with_allow(StatusCode::METHOD_NOT_ALLOWED, "POST");
         }
-        if !self.admits(req) {
-            return Response::json_error(
-                StatusCode::FORBIDDEN,
-                "revalidation is allowed from loopback or with the admin token",
-            );
+        if let Err(refusal) = self.access.check(req) {
+            return refused(req, refusal);
         }
         let query = SearchParams::parse(req.query_string());
-        let entries = match (query.get("path"), query.get("tag")) {
+        let (kind, name, entries) = match (query.get("path"), query.get("tag")) {
             (Some(path), _) => {
-                supervisor
-                    .send(RevalidatePath {
-                        path: path.to_string(),
-                    })
-                    .await
+                let message = RevalidatePath {
+                    path: path.to_string(),
+                };
+                ("path", path, supervisor.send(message).await)
             }
             (None, Some(tag)) => {
-                supervisor
-                    .send(RevalidateTag {
-                        tag: tag.to_string(),
-                    })
-                    .await
+                let message = RevalidateTag {
+                    tag: tag.to_string(),
+                };
+                ("tag", tag, supervisor.send(message).await)
             }
             (None, None) => {
-                return Response::json_error(StatusCode::BAD_REQUEST, "give ?path= or ?tag=")
+                tracing::info!(peer = %peer(req), "admin revalidation without ?path= or ?tag=");
+                return Response::json_error(StatusCode::BAD_REQUEST, "give ?path= or ?tag=");
             }
         };
         match entries {
             Ok(entries) => {
+                // `?`: the name is the client's, and Debug escapes it.
+                tracing::info!(peer = %peer(req), kind, name = ?name, entries, "admin revalidation");
                 Response::json(&serde_json::json!({ "revalidated": true, "entries": entries }))
             }
             Err(error) => {
-                tracing::error!(%error, "the supervisor did not take a revalidation");
+                tracing::error!(peer = %peer(req), kind, name = ?name, %error, "the supervisor did not take a revalidation");
                 Response::json_error(StatusCode::SERVICE_UNAVAILABLE, "revalidation unavailable")
             }
         }
     }
-
-    /// Loopback clients, or any client with `Authorization: Bearer <token>`.
-    fn admits(&self, req: &HttpRequest) -> bool {
-        if req.peer_addr().is_some_and(|peer| peer.ip().is_loopback()) {
-            return true;
-        }
-        let offered = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        match (&self.admin_token, offered) {
-            (Some(token), Some(offered)) => constant_time_eq(token.as_bytes(), offered.as_bytes()),
-            _ => false,
-        }
-    }
 }
 
-fn metrics(req: &HttpRequest, routes: &AppRoutes) -> Response {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return with_allow(StatusCode::METHOD_NOT_ALLOWED, "GET, HEAD");
-    }
+/// The 403 for a refused call, logged with its reason (never the token).
+fn refused(req: &HttpRequest, refusal: Refusal) -> Response {
+    tracing::warn!(
+        peer = %peer(req),
+        endpoint = req.path(),
+        query = ?req.query_string(),
+        reason = refusal.reason(),
+        "admin call refused"
+    );
+    Response::json_error(StatusCode::FORBIDDEN, refusal.message())
+}
+
+/// The client's address as the socket has it, for the log.
+fn peer(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_string(), |peer| peer.to_string())
+}
+
+fn metrics(routes: &AppRoutes) -> Response {
     let mut response = Response::text(routes.cache.render_metrics());
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -128,9 +144,4 @@ fn with_allow(status: StatusCode, allow: &'static str) -> Response {
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allow));
     response
-}
-
-/// Compares without returning early, so timing does not reveal the token.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -10,7 +10,8 @@
 //!   revalidation, runs the refresh timer.
 //! - `segment`: [`Segment`] (handlers and config) and its actor.
 //! - `cached`: answering a GET from the revalidation cache.
-//! - `admin`: the engine's own endpoints (metrics, revalidation).
+//! - `admin`: the engine's own endpoints (metrics, revalidation);
+//!   `admin_access`: who may call them (the token, same-origin only).
 //! - `rules`: `trellis.toml`'s redirects and headers by path.
 //! - `messages`: what actors send each other (`Dispatch`, `Regenerate`,
 //!   `RevalidatePath`, `RevalidateTag`, `PeerRevalidation` from other
@@ -26,6 +27,7 @@
 //! - `error`: [`Error`], and the one `match` from error to status.
 
 mod admin;
+mod admin_access;
 mod cached;
 mod context;
 mod cookies;

@@ -48,7 +48,7 @@ impl Cli {
     pub fn run(self, router: fn() -> Router) -> ExitCode {
         let file = self.config;
         match self.command.unwrap_or(Command::Serve(self.serve)) {
-            Command::Revalidate(args) => revalidate::run(args),
+            Command::Revalidate(args) => revalidate::run(args, file.as_deref()),
             Command::Bench(args) => crate::bench::run(args),
             Command::Serve(args) => {
                 with_config(file.as_deref(), |config| serve::run(args, config, router()))

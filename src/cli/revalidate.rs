@@ -1,10 +1,13 @@
 //! `trellis revalidate`: on-demand revalidation of a running server, through
-//! its admin endpoint (allowed from loopback, or anywhere with the token).
+//! its admin endpoint, over http or https, with the admin token.
 
+use std::error::Error as _;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{ArgGroup, Args};
-use trellis::REVALIDATE_ENDPOINT;
+use trellis::{Config, REVALIDATE_ENDPOINT};
+use trellis_config::redact_url;
 
 #[derive(Debug, Clone, Args)]
 #[command(group(ArgGroup::new("what").required(true).args(["path", "tag"])))]
@@ -15,15 +18,19 @@ pub struct RevalidateArgs {
     /// Every path with this tag is served stale once and regenerated.
     #[arg(long)]
     tag: Option<String>,
-    /// The server's base URL.
+    /// The server's base URL (`https://` works too).
     #[arg(long, env = "TRELLIS_URL", default_value = "http://127.0.0.1:3000")]
     url: String,
-    /// The admin token, for a server that is not on this machine.
-    #[arg(long, env = "TRELLIS_ADMIN_TOKEN")]
+    /// The admin token. Without it, the one the server would read:
+    /// `TRELLIS_ADMIN__TOKEN`, or `[admin] token` of the config file
+    /// (which keeps it out of the process list, unlike this flag).
+    #[arg(long)]
     token: Option<String>,
 }
 
-pub fn run(args: RevalidateArgs) -> ExitCode {
+/// Sends the revalidation; `config_file` is the global `--config`, read
+/// only when no `--token` is given.
+pub fn run(args: RevalidateArgs, config_file: Option<&Path>) -> ExitCode {
     let (key, value) = match (&args.path, &args.tag) {
         (Some(path), _) => ("path", path.clone()),
         (None, Some(tag)) => ("tag", tag.clone()),
@@ -32,13 +39,29 @@ pub fn run(args: RevalidateArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = actix_rt::System::new().block_on(async move {
-        let url = format!("{}{REVALIDATE_ENDPOINT}", args.url.trim_end_matches('/'));
-        let mut request = reqwest::Client::new().post(url).query(&[(key, value)]);
-        if let Some(token) = &args.token {
-            request = request.bearer_auth(token);
+    let token = match admin_token(args.token.clone(), config_file) {
+        Ok(token) => token,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
         }
-        let response = request.send().await?;
+    };
+    let url = format!("{}{REVALIDATE_ENDPOINT}", args.url.trim_end_matches('/'));
+    if sends_in_clear(&url) {
+        eprintln!(
+            "warning: the admin token goes unencrypted to {}: use https://",
+            redact_url(&url)
+        );
+    }
+    let target = url.clone();
+    let outcome = actix_rt::System::new().block_on(async move {
+        let client = reqwest::Client::builder().build()?;
+        let response = client
+            .post(target)
+            .query(&[(key, value)])
+            .bearer_auth(token)
+            .send()
+            .await?;
         let status = response.status();
         let body = response.text().await?;
         Ok::<_, reqwest::Error>((status, body))
@@ -53,8 +76,84 @@ pub fn run(args: RevalidateArgs) -> ExitCode {
             ExitCode::FAILURE
         }
         Err(error) => {
-            eprintln!("error: {error}");
+            // reqwest's text names the URL as given: printed redacted instead.
+            eprintln!(
+                "error: {}: {}",
+                redact_url(&url),
+                causes(&error.without_url())
+            );
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The token given, or else the config's, as the server would load it.
+fn admin_token(given: Option<String>, config_file: Option<&Path>) -> Result<String, String> {
+    let token = match given {
+        Some(token) => Some(token),
+        None => {
+            Config::load(config_file)
+                .map_err(|error| error.to_string())?
+                .admin
+                .token
+        }
+    };
+    token.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+        "no admin token: pass --token, set TRELLIS_ADMIN__TOKEN, or `[admin] token` in trellis.toml"
+            .to_string()
+    })
+}
+
+/// Whether `url` is plain http to a host other than this machine.
+fn sends_in_clear(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    let local = match parsed.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    parsed.scheme() == "http" && !local
+}
+
+/// An error and its causes, `: `-separated (reqwest's own text says only
+/// "error sending request").
+fn causes(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_http_to_another_machine_sends_the_token_in_clear() {
+        assert!(sends_in_clear(
+            "http://cache.example:3000/_trellis/revalidate"
+        ));
+        for url in [
+            "https://cache.example/_trellis/revalidate",
+            "http://127.0.0.1:3000/_trellis/revalidate",
+            "http://localhost:3000/_trellis/revalidate",
+            "http://[::1]:3000/_trellis/revalidate",
+        ] {
+            assert!(!sends_in_clear(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn an_empty_token_is_no_token() {
+        let err = admin_token(Some("  ".into()), None).unwrap_err();
+        assert!(err.contains("TRELLIS_ADMIN__TOKEN"), "{err}");
+        assert_eq!(admin_token(Some("t0k".into()), None), Ok("t0k".into()));
     }
 }

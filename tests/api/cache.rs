@@ -11,7 +11,9 @@ use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 use trellis::{Clock, Dynamic, Response, Router, Segment, StatusCode};
 
-use crate::test_app::{eventually, json, spawn_app, spawn_with, test_config, trellis, TestApp};
+use crate::test_app::{
+    eventually, json, spawn_app, spawn_with, test_config, trellis, TestApp, ADMIN_TOKEN,
+};
 
 fn cache_status(response: &reqwest::Response) -> String {
     response.headers()["cache-status"]
@@ -204,7 +206,7 @@ async fn a_failing_refresh_keeps_serving_the_last_good_body() {
     failing.store(true, Ordering::SeqCst);
     clock.advance(Duration::from_secs(3));
     eventually("a failed refresh", || async {
-        let metrics = app.get("/_trellis/metrics").await.text().await.unwrap();
+        let metrics = app.metrics().await;
         let response = app.get("/flaky").await;
         assert_eq!(response.status(), 200);
         assert_eq!(response.text().await.unwrap(), "good", "stale-if-error");
@@ -314,9 +316,9 @@ async fn the_timer_refreshes_a_requested_entry_after_its_period_and_never_before
             .unwrap();
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };
-    let start = ticks(&app.get("/_trellis/metrics").await.text().await.unwrap());
+    let start = ticks(&app.metrics().await);
     eventually("five timer ticks", || async {
-        let now = ticks(&app.get("/_trellis/metrics").await.text().await.unwrap());
+        let now = ticks(&app.metrics().await);
         (now >= start + 5).then_some(())
     })
     .await;
@@ -364,11 +366,11 @@ async fn a_static_only_route_that_reads_request_data_is_a_clear_500() {
 }
 
 #[actix_web::test]
-async fn the_admin_endpoint_revalidates_from_loopback() {
+async fn the_admin_endpoint_revalidates_with_the_token() {
     let (app, _clock) = demo_with_clock();
     get_json(&app, "/posts").await;
     let response = app
-        .request(Method::POST, "/_trellis/revalidate?path=/posts")
+        .admin(Method::POST, "/_trellis/revalidate?path=/posts")
         .await;
     assert_eq!(
         json(response).await,
@@ -379,7 +381,9 @@ async fn the_admin_endpoint_revalidates_from_loopback() {
         "trellis; fwd=stale; stored"
     );
     assert_eq!(
-        app.get("/_trellis/revalidate?path=/posts").await.status(),
+        app.admin(Method::GET, "/_trellis/revalidate?path=/posts")
+            .await
+            .status(),
         405
     );
 }
@@ -388,7 +392,16 @@ async fn the_admin_endpoint_revalidates_from_loopback() {
 async fn trellis_revalidate_marks_a_path_on_a_running_server() {
     let (app, _clock) = demo_with_clock();
     get_json(&app, "/posts").await;
-    let output = trellis(&["revalidate", "--path", "/posts", "--url", &app.address]).await;
+    let output = trellis(&[
+        "revalidate",
+        "--path",
+        "/posts",
+        "--url",
+        &app.address,
+        "--token",
+        ADMIN_TOKEN,
+    ])
+    .await;
     assert!(
         output.status.success(),
         "{}",

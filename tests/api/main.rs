@@ -4,6 +4,7 @@
 mod redis_server;
 mod test_app;
 
+mod admin;
 mod bench;
 mod cache;
 mod cache_safety;

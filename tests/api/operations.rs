@@ -90,7 +90,10 @@ store = \"redis//nowhere\"\n",
 
 #[actix_web::test]
 async fn check_config_refuses_what_would_harm_visitors_saying_how_to_fix_it() {
-    let cases = [("[cors]\nallow_credentials = true\n", "list the origins")];
+    let cases = [
+        ("[cors]\nallow_credentials = true\n", "list the origins"),
+        ("[admin]\ntoken = \"\"\n", "`admin.token`: is empty"),
+    ];
     for (i, (text, fix)) in cases.into_iter().enumerate() {
         let file = ConfigFile::new(&format!("harm{i}"), text);
         let output = trellis(&["check-config", "--config", file.path()]).await;

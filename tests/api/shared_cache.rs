@@ -126,7 +126,7 @@ async fn revalidate_tag_on_one_instance_makes_the_other_regenerate() {
     let Pair { a, b, runs, .. } = &pair;
 
     let response = a
-        .request(Method::POST, "/_trellis/revalidate?tag=counted")
+        .admin(Method::POST, "/_trellis/revalidate?tag=counted")
         .await;
     assert_eq!(response.status(), 200);
     let generation = eventually("b to regenerate", || async {
@@ -160,11 +160,11 @@ async fn instances_outlive_a_redis_outage_and_share_again_when_it_returns() {
         let (status, _) = get(app, "/counted/2").await;
         assert_eq!(status, "trellis; fwd=miss; stored", "made here, alone");
     }
-    let metrics = a.get("/_trellis/metrics").await.text().await.expect("text");
+    let metrics = a.metrics().await;
     assert!(metrics.contains("trellis_shared_store_up 0"), "{metrics}");
     // Revalidated here during the outage: b hears of it once Redis is back.
     let response = a
-        .request(Method::POST, "/_trellis/revalidate?tag=counted")
+        .admin(Method::POST, "/_trellis/revalidate?tag=counted")
         .await;
     assert_eq!(response.status(), 200);
 
@@ -181,7 +181,7 @@ async fn instances_outlive_a_redis_outage_and_share_again_when_it_returns() {
         }
     })
     .await;
-    let metrics = a.get("/_trellis/metrics").await.text().await.expect("text");
+    let metrics = a.metrics().await;
     assert!(metrics.contains("trellis_shared_store_up 1"), "{metrics}");
     eventually(
         "b to apply the revalidation made during the outage",
@@ -199,7 +199,7 @@ async fn revalidate_path_on_one_instance_reaches_the_other() {
     get(a, "/counted/2").await;
 
     let response = a
-        .request(Method::POST, "/_trellis/revalidate?path=/counted/1")
+        .admin(Method::POST, "/_trellis/revalidate?path=/counted/1")
         .await;
     assert_eq!(response.status(), 200);
     let (status, generation) = eventually("b to regenerate the path", || async {
@@ -233,7 +233,7 @@ async fn a_stalled_redis_costs_a_timeout_not_a_failure() {
         "made here without Redis"
     );
     assert_eq!(get(a, "/counted/1").await.0, "trellis; hit");
-    let metrics = a.get("/_trellis/metrics").await.text().await.expect("text");
+    let metrics = a.metrics().await;
     assert!(metrics.contains("trellis_shared_store_up 0"), "{metrics}");
 }
 
@@ -254,7 +254,7 @@ async fn an_instance_that_missed_a_revalidation_catches_up_on_reconnecting() {
     let killed = pair.redis.command("CLIENT KILL TYPE pubsub").await;
     assert_eq!(killed, ":2", "two subscriptions, one per instance");
     let response = a
-        .request(Method::POST, "/_trellis/revalidate?tag=counted")
+        .admin(Method::POST, "/_trellis/revalidate?tag=counted")
         .await;
     assert_eq!(response.status(), 200);
     eventually("b to catch up and regenerate", || async {

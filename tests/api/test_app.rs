@@ -25,13 +25,18 @@ pub fn spawn_router(router: Router) -> TestApp {
     spawn_with(router, test_config(), Clock::System)
 }
 
+/// The admin token `test_config()` sets: the engine's endpoints need it.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
 /// One worker, a free port, and no refresh timer unless a test turns it on:
 /// cache tests move a manual clock and expect nothing to move on its own.
+/// The admin token is [`ADMIN_TOKEN`].
 pub fn test_config() -> Config {
     let mut config = Config::default();
     config.server.port = 0;
     config.server.workers = 1;
     config.cache.tick_ms = 0;
+    config.admin.token = Some(ADMIN_TOKEN.to_string());
     config
 }
 
@@ -72,6 +77,23 @@ impl TestApp {
             .send()
             .await
             .expect("the server answers")
+    }
+
+    /// A call to one of the engine's endpoints (`/_trellis/...`), with
+    /// [`ADMIN_TOKEN`].
+    pub async fn admin(&self, method: Method, path: &str) -> Response {
+        self.builder(method, path)
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// The Prometheus text of `/_trellis/metrics`, read with the token.
+    pub async fn metrics(&self) -> String {
+        let response = self.admin(Method::GET, "/_trellis/metrics").await;
+        assert_eq!(response.status(), 200, "the metrics with the token");
+        response.text().await.expect("the metrics text")
     }
 
     /// A request to finish by hand: headers, body, then `send`.
@@ -131,8 +153,16 @@ pub async fn json(response: Response) -> serde_json::Value {
 
 /// Runs the `trellis` binary with `args` to its end.
 pub async fn trellis(args: &[&str]) -> std::process::Output {
+    trellis_with_env(args, &[]).await
+}
+
+/// Runs the `trellis` binary with `args` and these variables set, and
+/// without any `TRELLIS_ADMIN__TOKEN` of the test's own environment.
+pub async fn trellis_with_env(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
         .args(args)
+        .env_remove("TRELLIS_ADMIN__TOKEN")
+        .envs(vars.iter().copied())
         .output()
         .await
         .expect("the trellis binary runs")
