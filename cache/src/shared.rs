@@ -175,9 +175,9 @@ impl SharedStore {
     /// instance starts (and serves from memory) while Redis is down.
     ///
     /// An error names the URL with its password hidden. The redis crate's
-    /// own text for a URL it cannot use is fixed ("Redis URL did not parse
-    /// - InvalidClientConfig") and never echoes the URL, but it is scrubbed
-    /// of the URL and password all the same, should a later version echo.
+    /// own text for a URL it cannot use is fixed (`Redis URL did not parse -
+    /// InvalidClientConfig`) and never echoes the URL, but it is scrubbed of
+    /// the URL and password all the same, should a later version echo.
     pub fn start(options: SharedOptions) -> Result<Arc<Self>, String> {
         let client = redis::Client::open(options.url.as_str()).map_err(|e| {
             let url = &options.url;

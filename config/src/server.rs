@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ConfigError;
 use crate::redact::{redact_url, REDACTED};
 use crate::ConfigError;
 
@@ -128,6 +127,7 @@ impl ServerConfig {
 /// assert!(is_authority("[::1]:3000"));
 /// assert!(!is_authority("evil/x"));
 /// assert!(!is_authority("a b"));
+/// assert!(!is_authority("localhost:99999"));
 /// assert!(!is_authority(""));
 /// ```
 pub fn is_authority(authority: &str) -> bool {
@@ -148,9 +148,8 @@ pub fn is_authority(authority: &str) -> bool {
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
-        && !port.is_empty()
-        && port.len() <= 5
         && port.bytes().all(|b| b.is_ascii_digit())
+        && port.parse::<u16>().is_ok()
 }
 
 /// `[limits]`: what a request may be.
