@@ -34,7 +34,7 @@ pub use entry::{CacheEntry, CachedResponse, Lifetime, NotStored};
 pub use key::{key_base, key_headers, key_path};
 pub use memory::MemoryStore;
 pub use metrics::SegmentMetrics;
-pub use policy::{CachePolicy, CacheStatus, DEFAULT_EXPIRE};
+pub use policy::{CachePolicy, CacheStatus, CACHE_STATUS, DEFAULT_EXPIRE};
 pub use recent::RecentHits;
 pub use revalidation::{
     Fill, FillGuard, Filled, Lookup, PeerRefresh, RefreshGuard, RevalidationCache, SegmentCache,

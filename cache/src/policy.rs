@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
 use trellis_config::{Dynamic, RouteKind, SegmentConfig, ONE_YEAR_SECS};
 
 use crate::entry::NotStored;
@@ -91,6 +91,9 @@ impl CachePolicy {
         }
     }
 }
+
+/// RFC 9211's header: what the cache did for this response.
+pub const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
 
 /// What the cache did for one response, sent as `Cache-Status` (RFC 9211).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

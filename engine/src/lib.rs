@@ -1,70 +1,55 @@
-//! The engine of Trellis: the HTTP server, the supervisor and segment actors,
-//! and the request and response API route functions use.
+//! The engine of Trellis, in two wings: `api`, everything a route function
+//! sees (and nothing that serves it), and `runtime`, what serves route
+//! functions. `runtime` imports `api`, never the reverse.
 //!
-//! # Layout
+//! # A request's way through, in order
 //!
-//! - `server`: [`Server`], built from a [`ServerConfig`] and a [`Router`].
-//! - `serve`: a request's way through an HTTP worker to its segment actor;
-//!   `guard`: the request hygiene checked first (limits, dot segments).
-//! - `supervisor`: starts each segment's actor on every worker, fans out
-//!   revalidation, runs the refresh timer.
-//! - `segment`: [`Segment`] (handlers and config) and its actor.
-//! - `cached`: answering a GET from the revalidation cache.
-//! - `admin`: the engine's own endpoints (metrics, revalidation);
-//!   `admin_access`: who may call them (the token, same-origin only).
-//! - `rules`: `trellis.toml`'s redirects and headers by path.
-//! - `messages`: what actors send each other (`Dispatch`, `Regenerate`,
-//!   `RevalidatePath`, `RevalidateTag`, `PeerRevalidation` from other
-//!   instances sharing the cache, `RegisterWorker`).
-//! - `method`: method semantics, in one place: HEAD from GET, automatic
-//!   OPTIONS, 405 with `Allow`, 501.
-//! - `router`: [`Router`], the builder that generated code calls too.
-//! - `request`, `context`, `response`: what a route function sees and returns;
-//!   `cookies` (the `cookies()` store), `form` (form data), `stream`
-//!   (streamed responses from a channel).
-//! - `probe`: in-process dispatch for the micro benchmarks (hidden).
-//! - `cors`: CORS policies, preflights included.
-//! - `error`: [`Error`], and the one `match` from error to status.
+//! 1. `runtime::worker`: the one actix-web service of each HTTP worker. It
+//!    checks the request (`guard`: limits, dot segments; `site`: the
+//!    `Host`), answers trailing-slash and `trellis.toml` redirects
+//!    (`rules`), hands `/_trellis/*` to the engine's endpoints (`admin`,
+//!    `admin_access`), and matches the path in the route table.
+//! 2. A CORS preflight is answered there (`cors`), and so is a fresh cache
+//!    hit: `cached::hit`, from the worker's recent hits or the shared cache.
+//! 3. Anything else is read (its body, within the limit) and sent as a
+//!    `Dispatch` message (`messages`) to the segment's actor on the same
+//!    worker (`local_segment`, `segment_actor`), which answers the cached
+//!    way (`cached`: stale, miss, collapsed waits, regeneration) or the
+//!    plain way (`served_segment`: method semantics, the route function
+//!    polled once, errors, panics and `maxDuration` turned into responses).
+//! 4. The route function sees the `api` wing: `request` ([`Request`]),
+//!    `context` ([`Context`], with `cookies` and a `revalidator`),
+//!    `response` ([`Response`], `stream`), `form`, `error` ([`Error`]) and
+//!    `method` (HEAD from GET, automatic OPTIONS, 405 with `Allow`).
+//! 5. The `supervisor` (an actor of its own) applies `revalidate_path` and
+//!    `revalidate_tag` to the shared cache, prerenders
+//!    `generate_static_params`, and on a timer sends `Regenerate` to segment
+//!    actors for popular entries about to go stale.
+//!
+//! [`Segment`] and [`Router`] (`api`) are how routes are registered;
+//! `runtime::app_routes` builds them into what the server serves, and
+//! [`Server`] (`runtime::server`) binds and runs it.
 
-mod admin;
-mod admin_access;
-mod cached;
-mod context;
-mod cookies;
-mod cors;
-mod dynamic_reads;
-mod error;
-mod form;
-mod guard;
-mod handler;
-mod local_segment;
-mod messages;
-mod method;
-mod origin;
+mod api;
+mod runtime;
+
+pub use api::context::Context;
+pub use api::cookies::{CookieOptions, CookieStore, SameSite};
+pub use api::error::{permanent_redirect, redirect, Error, Result};
+pub use api::form::{FormData, FormFile, FormValue};
+pub use api::header_error::HeaderError;
+pub use api::method::HttpMethod;
+pub use api::request::{NextUrl, Request, RequestCookies, SearchParams};
+pub use api::response::{Body, BodyStream, BoxError, Response};
+pub use api::router::{RouteSummary, Router};
+pub use api::segment::Segment;
+pub use api::stream;
+pub use runtime::admin::REVALIDATE_ENDPOINT;
+#[cfg(feature = "probe")]
 #[doc(hidden)]
-pub mod probe;
-mod request;
-mod response;
-mod router;
-mod rules;
-mod segment;
-mod serve;
-mod server;
-mod site;
-pub mod stream;
-mod supervisor;
-
-pub use admin::REVALIDATE_ENDPOINT;
-pub use context::Context;
-pub use cookies::{CookieOptions, CookieStore, SameSite};
-pub use error::{permanent_redirect, redirect, Error, Result};
-pub use form::{FormData, FormFile, FormValue};
-pub use method::HttpMethod;
-pub use request::{NextUrl, Request, RequestCookies, SearchParams};
-pub use response::{Body, BodyStream, BoxError, Response};
-pub use router::{RouteSummary, Router};
-pub use segment::Segment;
-pub use server::{Server, ServerError};
+pub use runtime::probe;
+pub use runtime::server::Server;
+pub use runtime::server_error::ServerError;
 
 pub use actix_web::dev::ServerHandle;
 pub use actix_web::http::{header, Method, StatusCode};

@@ -1,0 +1,92 @@
+//! `Context`: the second argument of a route function, holding the params
+//! the matched path filled in (`context.params` in Next.js) and the way to
+//! revalidate cached responses on demand.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use trellis_routes::{ParamValue, Params};
+
+use crate::api::cookies::CookieStore;
+use crate::api::dynamic_reads::{DynamicReads, Read};
+use crate::api::error::{Error, Result};
+use crate::api::revalidator::Revalidator;
+
+/// What the engine knows about the request beyond the request itself.
+pub struct Context {
+    params: Params,
+    revalidator: Revalidator,
+    pub(crate) cookies: CookieStore,
+    /// Set while the answer is made for the cache: records a cookie read.
+    dynamic_reads: Option<Arc<DynamicReads>>,
+}
+
+impl Context {
+    pub(crate) fn new(params: Params, revalidator: Revalidator, cookies: CookieStore) -> Self {
+        Context {
+            params,
+            revalidator,
+            cookies,
+            dynamic_reads: None,
+        }
+    }
+
+    pub(crate) fn watch_dynamic_reads(&mut self, reads: Arc<DynamicReads>) {
+        self.dynamic_reads = Some(reads);
+    }
+
+    /// The cookie store (`cookies()` from next/headers): reads the request's
+    /// cookies, and sets or deletes cookies on the response.
+    pub fn cookies(&self) -> &CookieStore {
+        if let Some(reads) = &self.dynamic_reads {
+            reads.note(Read::Cookies);
+        }
+        &self.cookies
+    }
+
+    pub(crate) fn revalidator(&self) -> &Revalidator {
+        &self.revalidator
+    }
+
+    /// One param: a string for `[id]`, a list for catch-alls; `None` when the
+    /// pattern has no such param or an optional catch-all matched nothing.
+    pub fn param(&self, name: &str) -> Option<&ParamValue> {
+        self.params.get(name)
+    }
+
+    /// Every param, in pattern order.
+    pub fn all_params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The params as a typed struct (`RouteContext<'/users/[id]'>`); a
+    /// mismatch is a 400 saying which field.
+    ///
+    /// ```
+    /// # use trellis_engine::Context;
+    /// #[derive(serde::Deserialize)]
+    /// struct UserParams { id: String }
+    ///
+    /// # fn demo(ctx: Context) -> trellis_engine::Result<()> {
+    /// let UserParams { id } = ctx.params()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn params<T: DeserializeOwned>(&self) -> Result<T> {
+        self.params
+            .parse()
+            .map_err(|e| Error::BadRequest(e.to_string()))
+    }
+
+    /// `revalidatePath(path)`: the next GET of `path` regenerates while it
+    /// waits and gets the new body. Returns the number of entries marked.
+    pub async fn revalidate_path(&self, path: &str) -> usize {
+        self.revalidator.revalidate_path(path).await
+    }
+
+    /// `revalidateTag(tag)`: the next GET of each path tagged `tag` is served
+    /// stale and starts one background regeneration. Returns the number of
+    /// entries marked.
+    pub async fn revalidate_tag(&self, tag: &str) -> usize {
+        self.revalidator.revalidate_tag(tag).await
+    }
+}

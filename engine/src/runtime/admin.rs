@@ -1,0 +1,147 @@
+//! The engine's own endpoints, answered before route matching: Prometheus
+//! metrics, and on-demand revalidation for operators and the CLI
+//! (`trellis revalidate`). Both need the admin token (the metrics not when
+//! `metrics_public`); see `admin_access` for the rule. Every revalidation,
+//! and every refusal, is logged with the peer's address.
+
+use actix::Addr;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::HttpRequest;
+
+use crate::api::request::SearchParams;
+use crate::api::response::Response;
+use crate::runtime::admin_access::{AdminAccess, Refusal};
+use crate::runtime::app_routes::AppRoutes;
+use crate::runtime::messages::{RevalidatePath, RevalidateTag};
+use crate::runtime::supervisor::Supervisor;
+use trellis_config::Config;
+
+/// Where `trellis revalidate` posts.
+pub const REVALIDATE_ENDPOINT: &str = "/_trellis/revalidate";
+
+pub(crate) struct EngineEndpoints {
+    metrics_path: Option<String>,
+    metrics_public: bool,
+    access: AdminAccess,
+}
+
+impl EngineEndpoints {
+    pub(crate) fn new(config: &Config) -> Self {
+        EngineEndpoints {
+            metrics_path: config
+                .admin
+                .metrics
+                .then(|| config.admin.metrics_path.clone()),
+            metrics_public: config.admin.metrics_public,
+            access: AdminAccess::new(config.admin.token.clone()),
+        }
+    }
+
+    /// Whether `path` is one of the engine's endpoints.
+    pub(crate) fn serves(&self, path: &str) -> bool {
+        self.metrics_path.as_deref() == Some(path) || path == REVALIDATE_ENDPOINT
+    }
+
+    /// The engine's answer to `req`, for a path it [`serves`](Self::serves).
+    pub(crate) async fn answer(
+        &self,
+        req: &HttpRequest,
+        routes: &AppRoutes,
+        supervisor: &Addr<Supervisor>,
+    ) -> Response {
+        if self.metrics_path.as_deref() == Some(req.path()) {
+            self.metrics(req, routes)
+        } else {
+            self.revalidate(req, supervisor).await
+        }
+    }
+
+    fn metrics(&self, req: &HttpRequest, routes: &AppRoutes) -> Response {
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            return with_allow(StatusCode::METHOD_NOT_ALLOWED, "GET, HEAD");
+        }
+        let checked = match self.metrics_public {
+            true => Ok(()),
+            false => self.access.check(req),
+        };
+        if let Err(refusal) = checked {
+            return refused(req, refusal);
+        }
+        metrics(routes)
+    }
+
+    async fn revalidate(&self, req: &HttpRequest, supervisor: &Addr<Supervisor>) -> Response {
+        if req.method() != Method::POST {
+            return with_allow(StatusCode::METHOD_NOT_ALLOWED, "POST");
+        }
+        if let Err(refusal) = self.access.check(req) {
+            return refused(req, refusal);
+        }
+        let query = SearchParams::parse(req.query_string());
+        let (kind, name, entries) = match (query.get("path"), query.get("tag")) {
+            (Some(path), _) => {
+                let message = RevalidatePath {
+                    path: path.to_string(),
+                };
+                ("path", path, supervisor.send(message).await)
+            }
+            (None, Some(tag)) => {
+                let message = RevalidateTag {
+                    tag: tag.to_string(),
+                };
+                ("tag", tag, supervisor.send(message).await)
+            }
+            (None, None) => {
+                tracing::info!(peer = %peer(req), "admin revalidation without ?path= or ?tag=");
+                return Response::json_error(StatusCode::BAD_REQUEST, "give ?path= or ?tag=");
+            }
+        };
+        match entries {
+            Ok(entries) => {
+                // `?`: the name is the client's, and Debug escapes it.
+                tracing::info!(peer = %peer(req), kind, name = ?name, entries, "admin revalidation");
+                Response::json(&serde_json::json!({ "revalidated": true, "entries": entries }))
+            }
+            Err(error) => {
+                tracing::error!(peer = %peer(req), kind, name = ?name, %error, "the supervisor did not take a revalidation");
+                Response::json_error(StatusCode::SERVICE_UNAVAILABLE, "revalidation unavailable")
+            }
+        }
+    }
+}
+
+/// The 403 for a refused call, logged with its reason (never the token).
+fn refused(req: &HttpRequest, refusal: Refusal) -> Response {
+    tracing::warn!(
+        peer = %peer(req),
+        endpoint = req.path(),
+        query = ?req.query_string(),
+        reason = refusal.reason(),
+        "admin call refused"
+    );
+    Response::json_error(StatusCode::FORBIDDEN, refusal.message())
+}
+
+/// The client's address as the socket has it, for the log.
+fn peer(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_string(), |peer| peer.to_string())
+}
+
+fn metrics(routes: &AppRoutes) -> Response {
+    let mut response = Response::text(routes.cache.render_metrics());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+fn with_allow(status: StatusCode, allow: &'static str) -> Response {
+    let mut response = Response::empty(status);
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}

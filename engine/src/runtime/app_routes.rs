@@ -1,0 +1,216 @@
+//! `AppRoutes`: what the server serves, built once from a `Router` and the
+//! config: the matcher, each segment ready to serve over its view of one
+//! shared cache, the file's path rules, and the site's address.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::header::{HeaderName, HeaderValue};
+use trellis_cache::{
+    CachePolicy, Clock, MemoryStore, RevalidationCache, SegmentSpec, SharedOptions, SharedStore,
+};
+use trellis_config::{Config, ConfigError, CorsPolicy, Dynamic, RouteKind, RouteOverride};
+use trellis_routes::{RouteError, RoutePattern, RouteTable};
+
+use crate::api::router::{RouteSummary, Router};
+use crate::api::segment::Segment;
+use crate::runtime::rules::{checked_headers, rule_error, PathRules};
+use crate::runtime::served_segment::ServedSegment;
+use crate::runtime::server_error::ServerError;
+use crate::runtime::site::Site;
+
+/// The built routes: the matcher, the segments indexed by `SegmentId`, the
+/// cache they share, and the file's path rules.
+pub(crate) struct AppRoutes {
+    pub table: RouteTable,
+    pub segments: Vec<Arc<ServedSegment>>,
+    pub cache: Arc<RevalidationCache>,
+    pub rules: PathRules,
+    pub site: Arc<Site>,
+}
+
+impl Router {
+    /// Every route's effective config, as `trellis routes` prints it, in
+    /// registration order; fails as building the server would.
+    pub fn summary(self, config: &Config) -> Result<Vec<RouteSummary>, ServerError> {
+        let routes = AppRoutes::build(self, config, Clock::System)?;
+        Ok(routes
+            .table
+            .routes()
+            .iter()
+            .zip(&routes.segments)
+            .map(|(entry, segment)| RouteSummary {
+                pattern: entry.pattern.to_string(),
+                source: entry.source.clone(),
+                methods: segment.allow().to_str().unwrap_or_default().to_string(),
+                kind: match (segment.cache.policy().kind(), segment.config()) {
+                    (RouteKind::Dynamic, config) if config.dynamic == Dynamic::Auto => config
+                        .reads_request_data
+                        .map_or(RouteKind::Dynamic, RouteKind::DynamicByRead),
+                    (kind, _) => kind,
+                },
+                max_duration: segment.config().max_duration,
+                body_limit: segment.body_limit(),
+                tags: segment.config().tags.clone(),
+                cors: segment.cors().is_some(),
+            })
+            .collect())
+    }
+}
+
+impl AppRoutes {
+    /// Builds the table, applies the file's overrides, checks each segment's
+    /// config, and gives every segment its view of one shared cache.
+    pub(crate) fn build(
+        mut router: Router,
+        config: &Config,
+        clock: Clock,
+    ) -> Result<AppRoutes, ServerError> {
+        config.validate()?;
+        let table = table(&router)?;
+        apply_overrides(&mut router, &table, &config.routes)?;
+        let rules = PathRules::compile(&config.redirects, &config.headers, &table)?;
+        let site = Arc::new(Site::new(&config.server)?);
+        let mut specs = Vec::with_capacity(router.registrations.len());
+        for (entry, registration) in table.routes().iter().zip(&router.registrations) {
+            let segment = &registration.segment;
+            segment
+                .config()
+                .validate(&entry.source, segment.has_static_params())?;
+            if let Some(problem) = segment.cors_policy().and_then(CorsPolicy::problem) {
+                return Err(ConfigError::InvalidSegment {
+                    file: entry.source.clone(),
+                    problem: format!("its CORS policy: {problem}"),
+                }
+                .into());
+            }
+            let segment_config = segment.config();
+            let is_static = matches!(
+                segment_config.dynamic,
+                Dynamic::ForceStatic | Dynamic::Error
+            );
+            specs.push(SegmentSpec {
+                route: entry.pattern.to_string(),
+                policy: CachePolicy::for_segment(segment_config, segment.has_static_params()),
+                tags: segment_config.tags.clone(),
+                // A static route sees no query, so one entry serves them all.
+                key_by_query: segment_config.cache_by_query && !is_static,
+                expire: segment_config
+                    .expire
+                    .map_or(config.cache.expire(), Duration::from_secs),
+                negative_ttl: segment_config
+                    .negative_ttl
+                    .map_or(config.cache.negative_ttl(), Duration::from_secs),
+            });
+        }
+        let store = Arc::new(MemoryStore::new(
+            config.cache.budget_bytes,
+            config.cache.time_to_idle(),
+        ));
+        let shared = match config.cache.redis_url() {
+            Some(url) => Some(
+                SharedStore::start(shared_options(url, config, &specs))
+                    .map_err(ServerError::SharedStore)?,
+            ),
+            None => None,
+        };
+        let cache = Arc::new(RevalidationCache::tiered(store, shared, clock, specs));
+        let segments = router
+            .registrations
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let cache = cache.segment(i).clone();
+                Arc::new(ServedSegment::new(
+                    r.segment,
+                    cache,
+                    config.cors.as_ref(),
+                    site.clone(),
+                ))
+            })
+            .collect();
+        Ok(AppRoutes {
+            table,
+            segments,
+            cache,
+            rules,
+            site,
+        })
+    }
+}
+
+fn table(router: &Router) -> Result<RouteTable, RouteError> {
+    let patterns = router
+        .registrations
+        .iter()
+        .map(|r| {
+            RoutePattern::parse(&r.pattern)
+                .map(|pattern| (pattern, r.source.clone()))
+                .map_err(|error| RouteError::Pattern {
+                    source_name: r.source.clone(),
+                    error,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    RouteTable::build(patterns)
+}
+
+/// Applies `[[routes]]` overrides; a pattern that is no route's is an
+/// error naming its line.
+fn apply_overrides(
+    router: &mut Router,
+    table: &RouteTable,
+    overrides: &[RouteOverride],
+) -> Result<(), ServerError> {
+    for rule in overrides {
+        let wanted = RoutePattern::parse(&rule.pattern)
+            .map_err(|e| rule_error("routes.pattern", rule.line, &e.to_string()))?;
+        let Some(index) = table.routes().iter().position(|r| r.pattern == wanted) else {
+            let problem = format!("`{}` matches no route (see `trellis routes`)", rule.pattern);
+            return Err(rule_error("routes.pattern", rule.line, &problem).into());
+        };
+        let headers = checked_headers(&rule.headers, rule.line)?;
+        apply_override(&mut router.registrations[index].segment, rule, headers);
+    }
+    Ok(())
+}
+
+/// A `[[routes]]` override from `trellis.toml`: the file wins.
+fn apply_override(
+    segment: &mut Segment,
+    rule: &RouteOverride,
+    headers: Vec<(HeaderName, HeaderValue)>,
+) {
+    if let Some(revalidate) = rule.revalidate {
+        segment.config.revalidate = Some(revalidate);
+    }
+    if let Some(dynamic) = rule.dynamic {
+        segment.config.dynamic = dynamic;
+    }
+    if let Some(seconds) = rule.max_duration_secs {
+        segment.config.max_duration = Some(Duration::from_secs(seconds));
+    }
+    if let Some(bytes) = rule.body_bytes {
+        segment.config.body_limit = Some(bytes);
+    }
+    if let Some(cors) = &rule.cors {
+        segment.cors = Some(cors.clone());
+    }
+    segment.added_headers.extend(headers);
+}
+
+/// What the shared tier needs: where Redis is, its limits, and every tag
+/// (to catch up on tag revalidations missed while disconnected).
+fn shared_options(url: &str, config: &Config, specs: &[SegmentSpec]) -> SharedOptions {
+    let mut tags: Vec<String> = specs.iter().flat_map(|s| s.tags.clone()).collect();
+    tags.sort();
+    tags.dedup();
+    SharedOptions {
+        url: url.to_string(),
+        key_prefix: config.cache.key_prefix.clone(),
+        timeout: config.cache.shared_timeout(),
+        grace: config.cache.shared_grace(),
+        lock_ttl: config.cache.shared_lock(),
+        tags,
+    }
+}

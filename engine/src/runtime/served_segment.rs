@@ -1,0 +1,331 @@
+//! `ServedSegment`: a segment ready to serve, built once at start-up from
+//! its `Segment` and shared by its actor on every worker, and the plain way
+//! of answering: method semantics, the route function polled once, its
+//! errors, panics and `maxDuration` turned into responses.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use futures_util::FutureExt;
+use trellis_cache::{CachePolicy, CacheStatus, SegmentCache, CACHE_STATUS};
+use trellis_config::{CorsPolicy, Dynamic, SegmentConfig};
+use trellis_routes::Params;
+
+use crate::api::context::Context;
+use crate::api::cookies::CookieStore;
+use crate::api::dynamic_reads::DynamicReads;
+use crate::api::error::{Error, Result};
+use crate::api::handler::MethodTable;
+use crate::api::method::{self, HttpMethod, MethodOutcome};
+use crate::api::request::Request;
+use crate::api::response::Response;
+use crate::api::revalidator::Revalidator;
+use crate::api::segment::Segment;
+use crate::runtime::site::Site;
+
+/// A segment ready to serve: built once at start-up and shared by its actor
+/// on every worker.
+pub(crate) struct ServedSegment {
+    handlers: MethodTable,
+    config: SegmentConfig,
+    allow: HeaderValue,
+    /// `generate_static_params`, called once at start-up.
+    static_params: Option<Vec<Params>>,
+    cors: Option<CorsPolicy>,
+    added_headers: Vec<(HeaderName, HeaderValue)>,
+    pub cache: Arc<SegmentCache>,
+    /// The public URL, for answers made with no visitor behind them.
+    site: Arc<Site>,
+}
+
+impl ServedSegment {
+    /// `default_cors` applies when the segment sets no policy of its own.
+    pub(crate) fn new(
+        segment: Segment,
+        cache: Arc<SegmentCache>,
+        default_cors: Option<&CorsPolicy>,
+        site: Arc<Site>,
+    ) -> Self {
+        ServedSegment {
+            allow: segment.allow(),
+            static_params: segment.static_params.map(|generate| generate()),
+            cors: segment.cors.or_else(|| default_cors.cloned()),
+            added_headers: segment.added_headers,
+            handlers: segment.handlers,
+            config: segment.config,
+            cache,
+            site,
+        }
+    }
+
+    /// `scheme://host` for answers made with no visitor behind them.
+    pub(crate) fn public_url(&self) -> Arc<str> {
+        self.site.public_url()
+    }
+
+    /// Force-static and `error` routes: made for nobody in particular, so
+    /// their function sees nothing of the visitor (Next.js gives them empty
+    /// `cookies()`, `headers()` and search params).
+    pub(crate) fn is_static(&self) -> bool {
+        matches!(self.config.dynamic, Dynamic::ForceStatic | Dynamic::Error)
+    }
+
+    /// `auto` routes that cache: a read of request data while an answer is
+    /// made for the cache makes them dynamic.
+    pub(crate) fn watches_reads(&self) -> bool {
+        self.config.dynamic == Dynamic::Auto
+    }
+
+    pub(crate) fn cors(&self) -> Option<&CorsPolicy> {
+        self.cors.as_ref()
+    }
+
+    pub(crate) fn allow(&self) -> &HeaderValue {
+        &self.allow
+    }
+
+    pub(crate) fn config(&self) -> &SegmentConfig {
+        &self.config
+    }
+
+    pub(crate) fn body_limit(&self) -> Option<usize> {
+        self.config.body_limit
+    }
+
+    pub(crate) fn route(&self) -> &str {
+        self.cache.route()
+    }
+
+    pub(crate) fn static_params(&self) -> &[Params] {
+        self.static_params.as_deref().unwrap_or_default()
+    }
+
+    /// True when a GET (or a HEAD answered by GET) of this segment goes
+    /// through the cache.
+    pub(crate) fn caches(&self, method: HttpMethod) -> bool {
+        let served_by_get = method == HttpMethod::Get
+            || (method == HttpMethod::Head && !self.defines(HttpMethod::Head));
+        served_by_get && self.defines(HttpMethod::Get) && self.cache.policy() != CachePolicy::Bypass
+    }
+
+    fn defines(&self, method: HttpMethod) -> bool {
+        self.handlers.defines(method)
+    }
+
+    /// The context for a request with `params`, or the 404 a param that
+    /// `generate_static_params` does not list gets under
+    /// `DYNAMIC_PARAMS = false`.
+    pub(crate) fn context_for(
+        &self,
+        request: &Request,
+        params: Params,
+        revalidator: Revalidator,
+    ) -> Result<Context, Response> {
+        if !self.config.dynamic_params && !self.lists(&params) {
+            return Err(Error::NotFound.into_response(self.route()));
+        }
+        let cookies = CookieStore::new(request.cookie_headers());
+        Ok(Context::new(params, revalidator, cookies))
+    }
+
+    /// Answers a request the cache does not serve: method semantics, then
+    /// the route function, with its errors, panics and `maxDuration` turned
+    /// into responses. Ready at once when nothing had to wait, as most route
+    /// functions do not.
+    pub(crate) fn respond(
+        self: &Arc<Self>,
+        method: HttpMethod,
+        request: Request,
+        context: Context,
+    ) -> Answer {
+        match method::resolve(method, |m| self.defines(m)) {
+            MethodOutcome::AutoOptions => Answer::Ready(method::auto_options(&self.allow)),
+            MethodOutcome::NotAllowed => Answer::Ready(method::not_allowed(&self.allow)),
+            MethodOutcome::Run(m) => {
+                // Uncached GETs say so; the cache labels the ones it serves.
+                let bypass = matches!(method, HttpMethod::Get | HttpMethod::Head);
+                self.run(m, request, context, bypass)
+            }
+        }
+    }
+
+    fn lists(&self, params: &Params) -> bool {
+        self.static_params().iter().any(|p| p == params)
+    }
+
+    /// Runs the GET function, for the cache.
+    pub(crate) async fn run_get(self: &Arc<Self>, request: Request, context: Context) -> Response {
+        self.run(HttpMethod::Get, request, context, false)
+            .into_response()
+            .await
+    }
+
+    /// Calls the route function for `method` and polls it once: an answer
+    /// that needs no waiting is finished here, and only one that waits gets
+    /// a box, a task and (with `maxDuration`) a timer.
+    fn run(
+        self: &Arc<Self>,
+        method: HttpMethod,
+        mut request: Request,
+        mut context: Context,
+        bypass: bool,
+    ) -> Answer {
+        let dynamic_reads = (self.config.dynamic == Dynamic::Error).then(|| {
+            let reads = Arc::new(DynamicReads::default());
+            request.watch_dynamic_reads(reads.clone());
+            context.watch_dynamic_reads(reads.clone());
+            reads
+        });
+        let finish = Finish {
+            cookies: context.cookies.clone(),
+            dynamic_reads,
+            bypass,
+        };
+        let handler = self
+            .handlers
+            .get(method)
+            .expect("only defined methods are run: this is a bug in Trellis");
+        // A closure may panic while making its future, or in its first poll.
+        let mut answer =
+            match std::panic::catch_unwind(AssertUnwindSafe(|| handler(request, context))) {
+                Ok(answer) => answer,
+                Err(panic) => return Answer::Ready(self.response_for(Err(panic), finish)),
+            };
+        let first_poll = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            answer
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(Waker::noop()))
+        }));
+        match first_poll {
+            Ok(Poll::Ready(result)) => Answer::Ready(self.response_for(Ok(result), finish)),
+            Err(panic) => Answer::Ready(self.response_for(Err(panic), finish)),
+            Ok(Poll::Pending) => {
+                let segment = self.clone();
+                Answer::Pending(Box::pin(async move {
+                    let answer = AssertUnwindSafe(answer).catch_unwind();
+                    let outcome = match segment.config.max_duration {
+                        Some(limit) => match actix_rt::time::timeout(limit, answer).await {
+                            Ok(outcome) => outcome,
+                            Err(_) => return finish.apply(&segment, segment.timed_out(limit)),
+                        },
+                        None => answer.await,
+                    };
+                    segment.response_for(outcome, finish)
+                }))
+            }
+        }
+    }
+
+    /// The route function's result, or its error, panic or forbidden read
+    /// of request data, as the response to send.
+    fn response_for(
+        &self,
+        outcome: std::thread::Result<Result<Response>>,
+        finish: Finish,
+    ) -> Response {
+        let response = if finish.dynamic_reads.as_ref().is_some_and(|r| r.any()) {
+            tracing::error!(
+                route = self.route(),
+                "route with DYNAMIC = Error read request data"
+            );
+            Response::json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "route read request data (headers, cookies or the query) but DYNAMIC = Error makes it static",
+            )
+        } else {
+            match outcome {
+                Ok(Ok(response)) => response,
+                Ok(Err(error)) => error.into_response(self.route()),
+                Err(panic) => {
+                    tracing::error!(
+                        route = self.route(),
+                        panic = panic_message(&*panic),
+                        "route function panicked"
+                    );
+                    Response::empty(StatusCode::INTERNAL_SERVER_ERROR)
+                }
+            }
+        };
+        finish.apply(self, response)
+    }
+
+    fn timed_out(&self, limit: Duration) -> Response {
+        tracing::warn!(
+            route = self.route(),
+            ?limit,
+            "route function ran past maxDuration"
+        );
+        Response::json_error(StatusCode::GATEWAY_TIMEOUT, "route ran past maxDuration")
+    }
+}
+
+/// What a route function's response needs on its way out, whatever the
+/// function did: the cookies it set, the route's configured headers and
+/// `Cache-Status` on an uncached GET (added by [`Finish::apply`]), and the
+/// flag that turns a `DYNAMIC = Error` route's read of request data into a
+/// 500.
+struct Finish {
+    cookies: CookieStore,
+    /// Set when a `DYNAMIC = Dynamic::Error` route runs: what it read.
+    dynamic_reads: Option<Arc<DynamicReads>>,
+    bypass: bool,
+}
+
+impl Finish {
+    fn apply(self, segment: &ServedSegment, mut response: Response) -> Response {
+        let headers = response.headers_mut();
+        for set_cookie in self.cookies.set_cookie_headers() {
+            headers.append(header::SET_COOKIE, set_cookie);
+        }
+        for (name, value) in &segment.added_headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        if self.bypass {
+            headers.insert(CACHE_STATUS, CacheStatus::Bypass.header_value());
+        }
+        response
+    }
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not a string)")
+}
+
+/// A segment's answer to a request: ready now, or still running.
+pub(crate) enum Answer {
+    Ready(Response),
+    Pending(Pin<Box<dyn Future<Output = Response>>>),
+}
+
+impl Answer {
+    /// Polls `answer` once, so that one that needs no waiting is ready now.
+    /// A no-op waker is enough: whoever awaits a pending answer polls it
+    /// again, with its own waker, straight away.
+    pub(crate) fn poll_once(mut answer: Pin<Box<dyn Future<Output = Response>>>) -> Answer {
+        match answer
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(response) => Answer::Ready(response),
+            Poll::Pending => Answer::Pending(answer),
+        }
+    }
+
+    pub(crate) async fn into_response(self) -> Response {
+        match self {
+            Answer::Ready(response) => response,
+            Answer::Pending(answer) => answer.await,
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! `ServerError`: why a server could not start. Its own file, below both
+//! the building of the routes and the server that binds them.
+
+use std::io;
+
+use trellis_config::ConfigError;
+use trellis_routes::RouteError;
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("the route table cannot be built: {0}")]
+    Routes(#[from] RouteError),
+    #[error("invalid config: {0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    SharedStore(String),
+    #[error("cannot listen on {address}: {error}")]
+    Bind { address: String, error: io::Error },
+}

@@ -1,0 +1,403 @@
+//! A request's way through an HTTP worker: canonical path, match, body,
+//! `Dispatch` to the segment actor, response, log line.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::Addr;
+use actix_web::body::{BodyStream, BoxBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::{StatusCode, Uri};
+use actix_web::{HttpMessage, HttpResponse};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use trellis_cache::{Lookup, RecentHits};
+use trellis_config::{CorsPolicy, LimitsConfig};
+use trellis_routes::RouteMatch;
+
+use crate::api::method::{self, HttpMethod};
+use crate::api::request::Request;
+use crate::api::response::{Body, Response};
+use crate::runtime::admin::EngineEndpoints;
+use crate::runtime::app_routes::AppRoutes;
+use crate::runtime::cached;
+use crate::runtime::cors;
+use crate::runtime::guard;
+use crate::runtime::local_segment::LocalSegment;
+use crate::runtime::messages::CacheLookup;
+use crate::runtime::served_segment::ServedSegment;
+use crate::runtime::supervisor::Supervisor;
+
+/// What each HTTP worker holds: the shared routes, its own segment actors
+/// (indexed by `SegmentId`) and the cache hits it served a moment ago.
+pub(crate) struct WorkerState {
+    pub routes: Arc<AppRoutes>,
+    pub segments: Vec<LocalSegment>,
+    pub recent_hits: RefCell<RecentHits>,
+    pub supervisor: Addr<Supervisor>,
+    pub endpoints: Arc<EngineEndpoints>,
+    pub limits: LimitsConfig,
+}
+
+/// The one actix-web service: every request comes through here. It takes
+/// the `ServiceRequest` itself so the request's headers can be moved into
+/// the route function's `Request` instead of copied.
+pub(crate) async fn serve(
+    mut req: ServiceRequest,
+    worker: Rc<WorkerState>,
+) -> Result<ServiceResponse, actix_web::Error> {
+    // The clock is read only for the log line, and only when it is on.
+    let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
+    let (route, mut response) = match route(&req, &worker) {
+        Routed::Answered(route, response) => (route, response),
+        Routed::Endpoint => {
+            let answer = worker
+                .endpoints
+                .answer(req.request(), &worker.routes, &worker.supervisor);
+            ("-", answer.await)
+        }
+        Routed::Segment(to) => (to.segment.route(), to_segment(&mut req, &worker, to).await),
+    };
+    worker.routes.rules.add_headers(req.path(), &mut response);
+    if let Some(started) = started {
+        tracing::info!(
+            method = %req.method(),
+            path = req.path(),
+            route,
+            status = response.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
+    Ok(req.into_response(into_http(response)))
+}
+
+/// Where a request goes, decided without waiting. Most answers are known
+/// here (refusals, redirects, 404s, preflights, fresh cache hits); only the
+/// engine's endpoints and the segment actors are waited for.
+enum Routed<'w> {
+    /// The response, and the matched route pattern (`-` when none matched).
+    Answered(&'w str, Response),
+    Endpoint,
+    Segment(ToSegment<'w>),
+}
+
+/// A request for a segment's actor, matched and looked up in the cache.
+struct ToSegment<'w> {
+    segment: &'w ServedSegment,
+    matched: RouteMatch,
+    method: HttpMethod,
+    lookup: Option<CacheLookup>,
+    cors: Option<Cors<'w>>,
+}
+
+/// A segment's CORS policy, and the request's origin to answer it with.
+struct Cors<'w> {
+    policy: &'w CorsPolicy,
+    origin: Option<HeaderValue>,
+}
+
+impl Cors<'_> {
+    fn decorate(&self, response: &mut Response) {
+        cors::decorate(self.policy, self.origin.as_ref(), response);
+    }
+}
+
+fn route<'w>(req: &ServiceRequest, worker: &'w WorkerState) -> Routed<'w> {
+    let Some(method) = HttpMethod::from_method(req.method()) else {
+        return Routed::Answered("-", method::not_implemented());
+    };
+    if let Some(refused) = guard::check(req.request(), &worker.limits) {
+        return Routed::Answered("-", refused);
+    }
+    if let Some(refused) = worker.routes.site.refuses_host(req.headers()) {
+        return Routed::Answered("-", refused);
+    }
+    if let Some(location) = canonical_location(req.uri()) {
+        return Routed::Answered("-", permanent_redirect(&location));
+    }
+    if let Some(redirect) = worker.routes.rules.redirect(req.path(), req.uri().query()) {
+        return Routed::Answered("-", redirect);
+    }
+    if worker.endpoints.serves(req.path()) {
+        return Routed::Endpoint;
+    }
+    let matched = match worker.routes.table.match_path(req.path()) {
+        Ok(Some(matched)) => matched,
+        Ok(None) => {
+            let not_found = Response::json_error(StatusCode::NOT_FOUND, "not found");
+            return Routed::Answered("-", not_found);
+        }
+        Err(error) => {
+            let bad = Response::json_error(StatusCode::BAD_REQUEST, &error.to_string());
+            return Routed::Answered("-", bad);
+        }
+    };
+    let segment = &worker.routes.segments[matched.segment.index()];
+    let route = segment.route();
+    let cors = match segment.cors() {
+        Some(policy) => {
+            if let Some(preflight) =
+                cors::preflight(policy, req.method(), req.headers(), segment.allow())
+            {
+                return Routed::Answered(route, preflight);
+            }
+            // The headers move into the route function's request: keep the origin.
+            let origin = req.headers().get(header::ORIGIN).cloned();
+            Some(Cors { policy, origin })
+        }
+        None => None,
+    };
+    // A fresh hit is answered here, with no hop to the actor: it must cost
+    // no more than the cheapest handler.
+    let lookup = if segment.caches(method) {
+        let headers = req.headers();
+        let key = segment
+            .cache
+            .key(req.path(), req.uri().query(), |name| headers.get(name));
+        let found = worker.recent_hits.borrow_mut().lookup(&segment.cache, &key);
+        if let Lookup::Fresh(entry) = &found {
+            let mut response = cached::hit(entry);
+            if let Some(cors) = &cors {
+                cors.decorate(&mut response);
+            }
+            return Routed::Answered(route, response);
+        }
+        Some(CacheLookup {
+            key: key.into_owned(),
+            found,
+        })
+    } else {
+        None
+    };
+    Routed::Segment(ToSegment {
+        segment,
+        matched,
+        method,
+        lookup,
+        cors,
+    })
+}
+
+/// The segment actor's answer: the body read, the request sent, the reply
+/// awaited.
+async fn to_segment(req: &mut ServiceRequest, worker: &WorkerState, to: ToSegment<'_>) -> Response {
+    let payload = req.take_payload();
+    let limit = to.segment.body_limit().unwrap_or(worker.limits.body_bytes);
+    let mut response = match read_body(req.headers(), payload, limit, worker.limits.body_timeout())
+        .await
+    {
+        Err(refused) => refused,
+        Ok(body) => {
+            let origin = worker
+                .routes
+                .site
+                .visitor(req.peer_addr().map(|peer| peer.ip()));
+            let request = Request::new(
+                req.method().clone(),
+                req.uri().clone(),
+                std::mem::take(req.headers_mut()),
+                body,
+                origin,
+            );
+            let segment = &worker.segments[to.matched.segment.index()];
+            match segment
+                .dispatch(to.method, request, to.matched.params, to.lookup)
+                .await
+            {
+                Ok(response) => response,
+                Err(error) => {
+                    tracing::error!(route = to.segment.route(), %error, "segment actor dropped a request");
+                    Response::json_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "route temporarily unavailable",
+                    )
+                }
+            }
+        }
+    };
+    if let Some(cors) = &to.cors {
+        cors.decorate(&mut response);
+    }
+    response
+}
+
+/// Where a path with a trailing or doubled slash, or a backslash, belongs,
+/// as Next.js redirects it: `\` read as `/` (browsers read it so), slashes
+/// collapsed, the trailing one dropped, query kept. The result starts with
+/// one `/` and a segment, never `//` or `/\`, which a browser would take
+/// for another host (`/\evil.example` is `http://evil.example/`). An
+/// encoded `%5C` is no separator and stays as it is.
+fn canonical_location(uri: &Uri) -> Option<String> {
+    let path = uri.path();
+    let doubled = || path.as_bytes().windows(2).any(|pair| pair == b"//");
+    let needs_redirect = path.contains('\\') || (path != "/" && (path.ends_with('/') || doubled()));
+    if !needs_redirect {
+        return None;
+    }
+    let mut location: String = path
+        .split(['/', '\\'])
+        .filter(|s| !s.is_empty())
+        .flat_map(|s| ["/", s])
+        .collect();
+    if location.is_empty() {
+        location.push('/');
+    }
+    if let Some(query) = uri.query() {
+        location.push('?');
+        location.push_str(query);
+    }
+    Some(location)
+}
+
+fn permanent_redirect(location: &str) -> Response {
+    let mut response = Response::empty(StatusCode::PERMANENT_REDIRECT);
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            response.headers_mut().insert(header::LOCATION, value);
+            response
+        }
+        Err(_) => Response::json_error(StatusCode::BAD_REQUEST, "invalid characters in path"),
+    }
+}
+
+/// Reads the body up to `limit` bytes; a larger one is refused with 413
+/// before it is read when `Content-Length` says so, and as soon as it
+/// passes the limit otherwise. A body still arriving after `timeout` is a
+/// 408 (a slow client must not hold a worker's memory).
+async fn read_body(
+    headers: &HeaderMap,
+    payload: Payload,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, Response> {
+    let too_large = || {
+        Response::json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("body larger than the limit of {limit} bytes"),
+        )
+    };
+    // Most requests (every GET) have no body: no read, no timer. actix has
+    // already told from the headers (a zero Content-Length included).
+    if matches!(payload, Payload::None) {
+        return Ok(Bytes::new());
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+    // Sized from Content-Length: actix's own collector starts every body of
+    // unknown size at 32 KiB, and allocator traffic of that size per request
+    // costs more than the rest of a small POST.
+    let capacity = declared
+        .map_or(0, |len| len as usize)
+        .min(MAX_INITIAL_BODY_CAPACITY);
+    // Boxed: a timer is large, and every request's future would carry it.
+    let collected = Box::pin(actix_rt::time::timeout(
+        timeout,
+        collect_body(payload, capacity, limit),
+    ));
+    match collected.await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(BodyError::TooLarge)) => Err(too_large()),
+        Ok(Err(BodyError::Read(error))) => Err(Response::json_error(
+            StatusCode::BAD_REQUEST,
+            &format!("cannot read body: {error}"),
+        )),
+        Err(_) => Err(Response::json_error(
+            StatusCode::REQUEST_TIMEOUT,
+            "body not received within the time limit",
+        )),
+    }
+}
+
+/// A declared length is a promise, not a body: at most this much is
+/// reserved before the bytes arrive.
+const MAX_INITIAL_BODY_CAPACITY: usize = 64 * 1024;
+
+enum BodyError {
+    TooLarge,
+    Read(actix_web::error::PayloadError),
+}
+
+async fn collect_body(
+    mut payload: Payload,
+    capacity: usize,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
+    let mut body = BytesMut::with_capacity(capacity);
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(BodyError::Read)?;
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn into_http(response: Response) -> HttpResponse {
+    let (status, headers, body) = response.into_parts();
+    let body = match body {
+        Body::Empty => BoxBody::new(()),
+        Body::Text(bytes) | Body::Bytes(bytes) => BoxBody::new(bytes),
+        Body::Stream(chunks) => {
+            // actix wants errors without `Send + Sync`; the coercion drops them.
+            let chunks = chunks.map(|chunk| chunk.map_err(|e| -> Box<dyn std::error::Error> { e }));
+            BoxBody::new(BodyStream::new(chunks))
+        }
+    };
+    let mut http = HttpResponse::with_body(status, body);
+    *http.headers_mut() = headers;
+    http
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(uri: &'static str) -> Option<String> {
+        canonical_location(&Uri::from_static(uri))
+    }
+
+    #[test]
+    fn trailing_and_doubled_slashes_redirect_keeping_the_query() {
+        assert_eq!(location("/api/hello/"), Some("/api/hello".into()));
+        assert_eq!(location("/api//hello?x=1"), Some("/api/hello?x=1".into()));
+        assert_eq!(location("//evil.example/"), Some("/evil.example".into()));
+        assert_eq!(location("///"), Some("/".into()));
+        assert_eq!(location("/"), None);
+        assert_eq!(location("/api/hello?x=/"), None);
+    }
+
+    #[test]
+    fn a_backslash_is_a_slash_so_no_location_names_another_host() {
+        assert_eq!(location("/\\evil.example/"), Some("/evil.example".into()));
+        assert_eq!(location("/\\/evil.example"), Some("/evil.example".into()));
+        assert_eq!(location("/\\\\evil.example"), Some("/evil.example".into()));
+        assert_eq!(location("/a\\b?q=\\"), Some("/a/b?q=\\".into()));
+        assert_eq!(location("/\\"), Some("/".into()));
+        for uri in ["/\\evil.example/", "//\\evil.example", "/\\/\\x/"] {
+            let location = location(uri).unwrap();
+            assert!(
+                !location.starts_with("//") && !location.starts_with("/\\"),
+                "{uri}: {location}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_encoded_backslash_is_no_separator() {
+        assert_eq!(location("/%5Cevil.example"), None);
+        assert_eq!(
+            location("/%5Cevil.example/"),
+            Some("/%5Cevil.example".into())
+        );
+    }
+}
