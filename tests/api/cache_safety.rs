@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use trellis::{Clock, Dynamic, Error, Response, RouteKind, Router, Segment};
+use trellis::{Clock, Dynamic, Error, Request, Response, RouteKind, Router, Segment};
 
 use crate::redis_server::RedisServer;
 use crate::test_app::{eventually, json, spawn_router, spawn_with, test_config, TestApp};
@@ -22,21 +22,18 @@ fn cache_status(response: &reqwest::Response) -> String {
         .to_string()
 }
 
-async fn get_with(app: &TestApp, path: &str, name: &str, value: &str) -> reqwest::Response {
-    app.builder(Method::GET, path)
-        .header(name, value)
-        .send()
-        .await
-        .expect("the server answers")
-}
-
-/// A route cached for a minute whose GET counts its runs.
-fn counting(runs: &Arc<AtomicUsize>, answer: fn(usize) -> Response) -> Segment {
+/// A route cached for a minute whose GET counts its runs in `runs` and
+/// answers what `answer` makes of the request and the run's number.
+fn counting<F>(runs: &Arc<AtomicUsize>, answer: F) -> Segment
+where
+    F: Fn(&Request, usize) -> trellis::Result<Response> + Send + Sync + 'static,
+{
     let runs = runs.clone();
     Segment::new()
-        .get(move |_, _| {
+        .get(move |req, _| {
             let run = runs.fetch_add(1, Ordering::SeqCst) + 1;
-            async move { Ok(answer(run)) }
+            let answer = answer(&req, run);
+            async move { answer }
         })
         .revalidate(60)
 }
@@ -78,7 +75,7 @@ async fn fifty_visitors_with_fifty_cookies_each_get_their_own_answer_and_cookie(
         );
         assert_eq!(json(response).await["session"], format!("visitor-{i}"));
     }
-    let later = get_with(&app, "/me", "cookie", "session=late").await;
+    let later = app.get_with("/me", "cookie", "session=late").await;
     assert_eq!(
         cache_status(&later),
         "trellis; fwd=bypass; detail=read-cookies",
@@ -94,7 +91,7 @@ async fn a_cached_route_reading_a_header_answers_each_visitor_with_their_value()
         .revalidate(60);
     let app = spawn_router(Router::new().route("/hello", segment));
     for user in ["ada", "grace", "ada", "linus"] {
-        let response = get_with(&app, "/hello", "x-user", user).await;
+        let response = app.get_with("/hello", "x-user", user).await;
         assert_eq!(
             cache_status(&response),
             "trellis; fwd=bypass; detail=read-header"
@@ -114,15 +111,9 @@ async fn private_no_store_no_cache_and_vary_star_answers_are_made_every_time() {
     ];
     for (name, value, detail) in cases {
         let runs = Arc::new(AtomicUsize::new(0));
-        let segment = Segment::new()
-            .get({
-                let runs = runs.clone();
-                move |_, _| {
-                    runs.fetch_add(1, Ordering::SeqCst);
-                    async move { Response::text("personal").header(name, value) }
-                }
-            })
-            .revalidate(60);
+        let segment = counting(&runs, move |_, _| {
+            Response::text("personal").header(name, value)
+        });
         let app = spawn_router(Router::new().route("/p", segment));
         for _ in 0..3 {
             let response = app.get("/p").await;
@@ -148,8 +139,8 @@ async fn statuses_not_cacheable_by_default_are_not_stored() {
     let runs = Arc::new(AtomicUsize::new(0));
     let app = spawn_router(Router::new().route(
         "/limited",
-        counting(&runs, |_| {
-            Response::text("slow down").with_status(trellis::StatusCode::TOO_MANY_REQUESTS)
+        counting(&runs, |_, _| {
+            Ok(Response::text("slow down").with_status(trellis::StatusCode::TOO_MANY_REQUESTS))
         }),
     ));
     for _ in 0..2 {
@@ -162,24 +153,18 @@ async fn statuses_not_cacheable_by_default_are_not_stored() {
 #[actix_web::test]
 async fn vary_accept_language_keeps_one_variant_per_language() {
     let runs = Arc::new(AtomicUsize::new(0));
-    let segment = Segment::new()
-        .get({
-            let runs = runs.clone();
-            move |req, _| {
-                runs.fetch_add(1, Ordering::SeqCst);
-                let greeting = match req.header("accept-language") {
-                    Some("fr") => "bonjour",
-                    _ => "hello",
-                };
-                async move { Response::text(greeting).header("vary", "Accept-Language") }
-            }
-        })
-        .revalidate(60);
+    let segment = counting(&runs, |req, _| {
+        let greeting = match req.header("accept-language") {
+            Some("fr") => "bonjour",
+            _ => "hello",
+        };
+        Response::text(greeting).header("vary", "Accept-Language")
+    });
     let app = spawn_router(Router::new().route("/greeting", segment));
     let greet = |language: &'static str| {
         let app = &app;
         async move {
-            let response = get_with(app, "/greeting", "accept-language", language).await;
+            let response = app.get_with("/greeting", "accept-language", language).await;
             (cache_status(&response), response.text().await.unwrap())
         }
     };
@@ -265,7 +250,7 @@ async fn a_forged_host_leaves_no_trace_in_what_the_next_visitor_gets() {
         .get(|req, _| async move { Ok(Response::text(req.url())) })
         .revalidate(60);
     let app = spawn_router(Router::new().route("/where", segment));
-    let forged = get_with(&app, "/where", "host", "evil.example").await;
+    let forged = app.get_with("/where", "host", "evil.example").await;
     assert_eq!(
         cache_status(&forged),
         "trellis; fwd=bypass; detail=read-host"
@@ -325,7 +310,7 @@ async fn hosts_outside_allowed_hosts_and_hosts_that_are_no_authority_get_400() {
         ("evil.example", 400),
         ("app.example.evil", 400),
     ] {
-        let response = get_with(&app, "/whoami", "host", host).await;
+        let response = app.get_with("/whoami", "host", host).await;
         assert_eq!(response.status(), status, "{host}");
     }
     let any_host = spawn_router(whoami());
@@ -340,15 +325,7 @@ async fn hosts_outside_allowed_hosts_and_hosts_that_are_no_authority_get_400() {
 #[actix_web::test]
 async fn a_cached_404_is_fresh_for_negative_ttl_not_the_routes_period() {
     let runs = Arc::new(AtomicUsize::new(0));
-    let segment = Segment::new()
-        .get({
-            let runs = runs.clone();
-            move |_, _| {
-                runs.fetch_add(1, Ordering::SeqCst);
-                async { Err::<Response, _>(Error::NotFound) }
-            }
-        })
-        .revalidate(3600);
+    let segment = counting(&runs, |_, _| Err(Error::NotFound)).revalidate(3600);
     let clock = Clock::manual();
     let app = spawn_with(
         Router::new().route("/gone", segment),
@@ -378,7 +355,7 @@ async fn a_cached_404_is_fresh_for_negative_ttl_not_the_routes_period() {
 #[actix_web::test]
 async fn past_expire_a_request_waits_for_a_fresh_answer_instead_of_a_stale_one() {
     let runs = Arc::new(AtomicUsize::new(0));
-    let segment = counting(&runs, |run| Response::json(&json!({ "run": run })))
+    let segment = counting(&runs, |_, run| Ok(Response::json(&json!({ "run": run }))))
         .revalidate(2)
         .expire(10);
     let clock = Clock::manual();
@@ -440,7 +417,7 @@ async fn redis_never_holds_an_answer_that_may_not_be_shared() {
     config.cache.key_prefix = "safety".into();
     let app = spawn_with(router, config, Clock::System);
     app.get("/private").await;
-    get_with(&app, "/cookie", "cookie", "a=secret").await;
+    app.get_with("/cookie", "cookie", "a=secret").await;
     app.get("/public").await;
     let keys = eventually("the public entry in Redis", || async {
         let keys = redis.command("KEYS safety:e:*").await;

@@ -1,7 +1,7 @@
 //! What a route function reads and sets: cookies, headers, bodies and forms,
 //! with the 4xx answers for bodies it cannot use.
 
-use reqwest::header::{CONTENT_TYPE, COOKIE};
+use reqwest::header::CONTENT_TYPE;
 use reqwest::multipart::{Form, Part};
 use reqwest::Method;
 use serde_json::json;
@@ -22,11 +22,8 @@ fn set_cookies(response: &reqwest::Response) -> Vec<String> {
 async fn the_cookie_store_reads_sets_and_deletes_as_next_js_does() {
     let app = spawn_app();
     let response = app
-        .builder(Method::GET, "/api/cookies")
-        .header(COOKIE, "a=hello%20world; a=last; c=1")
-        .send()
-        .await
-        .unwrap();
+        .get_with("/api/cookies", "cookie", "a=hello%20world; a=last; c=1")
+        .await;
     assert_eq!(
         set_cookies(&response),
         [
@@ -49,12 +46,7 @@ async fn the_cookie_store_reads_sets_and_deletes_as_next_js_does() {
 async fn a_percent_encoded_cookie_name_cannot_pose_as_another() {
     let app = spawn_app();
     for header in ["a=legit; %61=attacker", "%61=attacker; a=legit"] {
-        let response = app
-            .builder(Method::GET, "/api/cookies")
-            .header(COOKIE, header)
-            .send()
-            .await
-            .unwrap();
+        let response = app.get_with("/api/cookies", "cookie", header).await;
         assert_eq!(json(response).await, json!({ "a": "legit" }), "{header}");
     }
 }
@@ -133,12 +125,7 @@ async fn a_cookie_that_would_break_the_header_is_refused_never_sent() {
 #[actix_web::test]
 async fn a_response_with_its_own_set_cookie_keeps_it() {
     let app = spawn_app();
-    let response = app
-        .builder(Method::GET, "/api/token")
-        .header(COOKIE, "token=abc")
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_with("/api/token", "cookie", "token=abc").await;
     assert_eq!(set_cookies(&response), ["token=abc"]);
     assert_eq!(response.headers()[CONTENT_TYPE], "text/plain;charset=UTF-8");
     assert_eq!(response.text().await.unwrap(), "Hello, Next.js!");

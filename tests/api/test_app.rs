@@ -72,6 +72,15 @@ impl TestApp {
         self.request(Method::GET, path).await
     }
 
+    /// A GET with one request header.
+    pub async fn get_with(&self, path: &str, name: &str, value: &str) -> Response {
+        self.builder(Method::GET, path)
+            .header(name, value)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
     pub async fn request(&self, method: Method, path: &str) -> Response {
         self.builder(method, path)
             .send()
