@@ -120,7 +120,8 @@ pub(crate) fn not_implemented() -> Response {
     Response::empty(StatusCode::NOT_IMPLEMENTED)
 }
 
-fn with_allow(status: StatusCode, allow: &HeaderValue) -> Response {
+/// An empty answer with `Allow`.
+pub(crate) fn with_allow(status: StatusCode, allow: &HeaderValue) -> Response {
     let mut response = Response::empty(status);
     response.headers_mut().insert(header::ALLOW, allow.clone());
     response

@@ -173,20 +173,22 @@ impl Response {
     }
 
     fn redirect_with(status: StatusCode, url: &str) -> Self {
-        match HeaderValue::from_str(url) {
-            Ok(location) => {
-                let mut response = Response::empty(status);
-                response.headers.insert(header::LOCATION, location);
-                response
-            }
-            Err(_) => {
-                tracing::error!(
-                    url,
-                    "refused a redirect to a URL that is not valid header text"
-                );
-                Response::empty(StatusCode::INTERNAL_SERVER_ERROR)
-            }
-        }
+        Response::to_location(status, url).unwrap_or_else(|| {
+            tracing::error!(
+                url,
+                "refused a redirect to a URL that is not valid header text"
+            );
+            Response::empty(StatusCode::INTERNAL_SERVER_ERROR)
+        })
+    }
+
+    /// An empty response with `status` and `Location: location`; `None` when
+    /// the location is not valid header text. Every redirect is made here.
+    pub(crate) fn to_location(status: StatusCode, location: &str) -> Option<Self> {
+        let location = HeaderValue::from_str(location).ok()?;
+        let mut response = Response::empty(status);
+        response.headers.insert(header::LOCATION, location);
+        Some(response)
     }
 
     /// `status` with no body.

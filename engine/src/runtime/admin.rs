@@ -9,6 +9,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::HttpRequest;
 
+use crate::api::method;
 use crate::api::request::SearchParams;
 use crate::api::response::Response;
 use crate::runtime::admin_access::{AdminAccess, Refusal};
@@ -59,7 +60,7 @@ impl EngineEndpoints {
 
     fn metrics(&self, req: &HttpRequest, routes: &AppRoutes) -> Response {
         if req.method() != Method::GET && req.method() != Method::HEAD {
-            return with_allow(StatusCode::METHOD_NOT_ALLOWED, "GET, HEAD");
+            return method::not_allowed(&HeaderValue::from_static("GET, HEAD"));
         }
         let checked = match self.metrics_public {
             true => Ok(()),
@@ -73,7 +74,7 @@ impl EngineEndpoints {
 
     async fn revalidate(&self, req: &HttpRequest, supervisor: &Addr<Supervisor>) -> Response {
         if req.method() != Method::POST {
-            return with_allow(StatusCode::METHOD_NOT_ALLOWED, "POST");
+            return method::not_allowed(&HeaderValue::from_static("POST"));
         }
         if let Err(refusal) = self.access.check(req) {
             return refused(req, refusal);
@@ -138,10 +139,3 @@ fn metrics(routes: &AppRoutes) -> Response {
     response
 }
 
-fn with_allow(status: StatusCode, allow: &'static str) -> Response {
-    let mut response = Response::empty(status);
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
-    response
-}

@@ -2,7 +2,7 @@
 //! `headers()` give them: redirects answered before any route runs, headers
 //! added to every response whose path matches.
 
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use trellis_config::{ConfigError, HeaderRule, RedirectRule};
 use trellis_routes::{percent, ParamValue, Params, PatternSegment, RoutePattern, RouteTable};
@@ -65,10 +65,7 @@ impl PathRules {
                 true => StatusCode::PERMANENT_REDIRECT,
                 false => StatusCode::TEMPORARY_REDIRECT,
             };
-            let mut response = Response::empty(status);
-            let location = HeaderValue::from_str(&location).ok()?;
-            response.headers_mut().insert(header::LOCATION, location);
-            Some(response)
+            Response::to_location(status, &location)
         })
     }
 

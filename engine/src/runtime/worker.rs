@@ -254,14 +254,9 @@ fn canonical_location(uri: &Uri) -> Option<String> {
 }
 
 fn permanent_redirect(location: &str) -> Response {
-    let mut response = Response::empty(StatusCode::PERMANENT_REDIRECT);
-    match HeaderValue::from_str(location) {
-        Ok(value) => {
-            response.headers_mut().insert(header::LOCATION, value);
-            response
-        }
-        Err(_) => Response::json_error(StatusCode::BAD_REQUEST, "invalid characters in path"),
-    }
+    Response::to_location(StatusCode::PERMANENT_REDIRECT, location).unwrap_or_else(|| {
+        Response::json_error(StatusCode::BAD_REQUEST, "invalid characters in path")
+    })
 }
 
 /// Reads the body up to `limit` bytes; a larger one is refused with 413
