@@ -33,5 +33,6 @@ pub use redact::{is_secret_key, redact_url, scrub_secret, scrub_url, REDACTED};
 pub use rules::{HeaderRule, RedirectRule, RouteOverride};
 pub use segment::{Dynamic, RouteKind, SegmentConfig};
 pub use server::{
-    is_authority, AdminConfig, CacheConfig, LimitsConfig, ServerConfig, MEMORY_STORE, ONE_YEAR_SECS,
+    is_authority, is_authority_bytes, AdminConfig, CacheConfig, LimitsConfig, ServerConfig,
+    MEMORY_STORE, ONE_YEAR_SECS,
 };

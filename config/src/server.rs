@@ -131,25 +131,38 @@ impl ServerConfig {
 /// assert!(!is_authority(""));
 /// ```
 pub fn is_authority(authority: &str) -> bool {
-    let (host, port) = match authority.strip_prefix('[') {
-        Some(v6) => match v6.split_once(']') {
-            Some((address, rest)) if address.parse::<std::net::Ipv6Addr>().is_ok() => match rest {
-                "" => return true,
-                _ => ("v6", rest.strip_prefix(':').unwrap_or("x")),
-            },
-            _ => return false,
-        },
-        None => match authority.rsplit_once(':') {
-            Some((host, port)) => (host, port),
-            None => (authority, "0"),
+    is_authority_bytes(authority.as_bytes())
+}
+
+/// [`is_authority`] on the bytes of a header value, as sent: one pass and
+/// no allocation, since every request's `Host` is checked.
+pub fn is_authority_bytes(authority: &[u8]) -> bool {
+    let (host, port) = match authority.strip_prefix(b"[") {
+        Some(v6) => {
+            let Some(end) = v6.iter().position(|&b| b == b']') else {
+                return false;
+            };
+            let is_v6 = std::str::from_utf8(&v6[..end])
+                .is_ok_and(|address| address.parse::<std::net::Ipv6Addr>().is_ok());
+            match (&v6[end + 1..], is_v6) {
+                (_, false) => return false,
+                (b"", true) => return true,
+                (rest, true) => (&b"v6"[..], rest.strip_prefix(b":").unwrap_or(b"x")),
+            }
+        }
+        None => match authority.iter().rposition(|&b| b == b':') {
+            Some(colon) => (&authority[..colon], &authority[colon + 1..]),
+            None => (authority, &b"0"[..]),
         },
     };
     !host.is_empty()
         && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
-        && port.bytes().all(|b| b.is_ascii_digit())
-        && port.parse::<u16>().is_ok()
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+        && !port.is_empty()
+        && port.len() <= 5
+        && port.iter().all(u8::is_ascii_digit)
+        && port.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= u32::from(u16::MAX)
 }
 
 /// `[limits]`: what a request may be.

@@ -138,4 +138,3 @@ fn metrics(routes: &AppRoutes) -> Response {
     );
     response
 }
-

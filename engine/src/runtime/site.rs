@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::StatusCode;
-use trellis_config::{is_authority, ConfigError, ServerConfig, TrustedProxies};
+use trellis_config::{is_authority_bytes, ConfigError, ServerConfig, TrustedProxies};
 
 use crate::api::origin::Origin;
 use crate::api::response::Response;
@@ -52,21 +52,23 @@ impl Site {
     /// A 400 for a `Host` that is not an authority, or not one this server
     /// answers (`[server] allowed_hosts`); `None` when it passes.
     pub(crate) fn refuses_host(&self, headers: &HeaderMap) -> Option<Response> {
-        let host = headers.get(header::HOST)?;
-        let host = match host.to_str() {
-            Ok(host) if is_authority(host) => host,
-            _ => {
-                return Some(Response::json_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid Host header",
-                ))
-            }
-        };
+        let host = headers.get(header::HOST)?.as_bytes();
+        if !is_authority_bytes(host) {
+            return Some(Response::json_error(
+                StatusCode::BAD_REQUEST,
+                "invalid Host header",
+            ));
+        }
+        if self.server.allowed_hosts.is_empty() {
+            return None;
+        }
+        // An authority is ASCII: this is never lossy.
+        let host = std::str::from_utf8(host).unwrap_or_default();
         let name = match host.strip_prefix('[') {
             Some(v6) => v6.split(']').next().unwrap_or_default(),
             None => host.rsplit_once(':').map_or(host, |(name, _)| name),
         };
-        if self.server.allows_host(&name.to_ascii_lowercase()) {
+        if self.server.allows_host(name) {
             return None;
         }
         Some(Response::json_error(
