@@ -1,7 +1,9 @@
 //! Configuration errors, each naming the key and what it accepts.
 
-/// A configuration value Trellis cannot use.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A configuration value Trellis cannot use. Where a source error is kept as
+/// text (`Toml`, `Env`), it is because the text was scrubbed first: toml's
+/// own message quotes the line, which may hold a token.
+#[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("`{key}`: `{value}` is not one of {accepted}")]
     NotAccepted {
@@ -14,7 +16,11 @@ pub enum ConfigError {
     #[error("{0}")]
     Toml(String),
     #[error("cannot read {file}: {error}")]
-    Read { file: String, error: String },
+    Read {
+        file: String,
+        #[source]
+        error: std::io::Error,
+    },
     #[error("{variable}: {error}")]
     Env { variable: String, error: String },
     #[error("{file}: {error}")]

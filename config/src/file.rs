@@ -60,7 +60,7 @@ impl Config {
             Some(file) => {
                 let text = std::fs::read_to_string(file).map_err(|error| ConfigError::Read {
                     file: file.display().to_string(),
-                    error: error.to_string(),
+                    error,
                 })?;
                 Config::parse(&text).map_err(|error| error.in_file(file))?
             }
@@ -474,8 +474,8 @@ permanent = true
         assert!(err.starts_with("line 2: `routes.cors`"), "{err}");
         let listed =
             "[cors]\nallowed_origins = [\"https://app.example\"]\nallow_credentials = true\n";
-        assert_eq!(Config::parse(listed).unwrap().validate(), Ok(()));
-        assert_eq!(Config::default().validate(), Ok(()));
+        assert!(Config::parse(listed).unwrap().validate().is_ok());
+        assert!(Config::default().validate().is_ok());
     }
 
     #[test]
@@ -489,7 +489,7 @@ permanent = true
             assert!(err.starts_with("`admin.token`: is empty"), "{err}");
         }
         let set = Config::parse("[admin]\ntoken = \"0123456789abcdef\"\n").unwrap();
-        assert_eq!(set.validate(), Ok(()));
+        assert!(set.validate().is_ok());
     }
 
     #[test]
