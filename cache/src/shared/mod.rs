@@ -1,0 +1,58 @@
+//! `SharedStore`: the second tier, on Redis, shared by every instance that
+//! points at the same Redis and key prefix.
+//!
+//! Each instance keeps its memory tier (the [`Store`](crate::Store)) in
+//! front: a hit there costs no round trip. This tier is read on a memory
+//! miss and before a stale entry is regenerated, written with every
+//! regenerated entry, and holds what makes several instances act as one:
+//! a lock per key so one instance regenerates it, tag and path membership,
+//! invalidation versions, and a pub/sub channel that carries
+//! `revalidate_tag` and `revalidate_path` to every instance.
+//!
+//! The client is the `redis` crate: the most used one, whose
+//! `ConnectionManager` reconnects by itself after an outage, with async
+//! pub/sub and Lua scripts on tokio, which is all this tier needs.
+//!
+//! Redis runs on a thread of its own (a small tokio runtime), so a slow
+//! Redis never stalls an HTTP worker's event loop. Every call has a short
+//! deadline; when Redis fails, the caller goes on without it (serving and
+//! regenerating from memory), the outage is logged once, counted, and one
+//! call a second probes until Redis answers again.
+//!
+//! Keys, under the prefix `P`:
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `P:e:{key}` | hash | `status`, `made` (unix ms), `headers`, `body`, and `expired` / `invalidated` flags |
+//! | `P:l:{key}` | string | the regeneration lock, with its holder's token |
+//! | `P:t:{tag}` | set | the entry keys of the segments carrying the tag |
+//! | `P:p:{path}` | set | the entry keys of a path (one per query, where keyed by query) |
+//! | `P:v:tag:{tag}`, `P:v:paths` | counter | invalidation versions, for catching up |
+//! | `P:events` | channel | `kind \t version \t origin \t name` |
+//!
+//! # Layout
+//!
+//! - `store`: [`SharedStore`] and its calls, each within the deadline.
+//! - `options`: [`SharedOptions`].
+//! - `entry`: [`SharedEntry`], and how an entry is encoded in its hash.
+//! - `events`: [`SharedEvent`], revalidations kept during an outage, and
+//!   versions seen; `pubsub`: publishing, listening, catching up.
+//! - `health`: whether Redis is up, and the once-a-second probe.
+//! - `state`: what every call on the Redis thread shares.
+//! - `scripts`: the Lua scripts.
+
+mod entry;
+mod events;
+mod health;
+mod options;
+mod pubsub;
+mod scripts;
+mod state;
+mod store;
+
+pub(crate) use entry::unix_ms;
+pub use entry::SharedEntry;
+pub use events::SharedEvent;
+pub use options::SharedOptions;
+pub(crate) use store::SharedWrite;
+pub use store::{LockOutcome, LockToken, SharedStore};

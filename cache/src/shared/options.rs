@@ -1,0 +1,34 @@
+//! `SharedOptions`: how an instance reaches the shared tier.
+
+use std::time::Duration;
+
+use trellis_config::redact_url;
+
+/// How an instance reaches the shared tier. `Debug` hides the password.
+#[derive(Clone)]
+pub struct SharedOptions {
+    /// `redis://host:port/db` (or `rediss://`, `unix://`).
+    pub url: String,
+    pub key_prefix: String,
+    /// The longest any call waits on Redis.
+    pub timeout: Duration,
+    /// Added to a segment's `revalidate` to give entries their Redis TTL.
+    pub grace: Duration,
+    /// A regeneration lock's life if its holder never releases it.
+    pub lock_ttl: Duration,
+    /// Every tag the app's segments carry, for catching up on reconnect.
+    pub tags: Vec<String>,
+}
+
+impl std::fmt::Debug for SharedOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedOptions")
+            .field("url", &redact_url(&self.url))
+            .field("key_prefix", &self.key_prefix)
+            .field("timeout", &self.timeout)
+            .field("grace", &self.grace)
+            .field("lock_ttl", &self.lock_ttl)
+            .field("tags", &self.tags)
+            .finish()
+    }
+}

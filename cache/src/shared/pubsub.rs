@@ -1,0 +1,167 @@
+//! Revalidations between instances: publishing one (flagging its entries
+//! in Redis, bumping its version), sending those kept during an outage,
+//! listening for peers', and catching up on what was missed while
+//! disconnected.
+
+use futures_util::StreamExt;
+use redis::aio::ConnectionManager;
+use redis::RedisResult;
+
+use super::events::SharedEvent;
+use super::health::PROBE_INTERVAL;
+use super::state::TierState;
+
+impl TierState {
+    /// Flags the entries in Redis, bumps the version, and publishes.
+    pub(super) async fn publish(
+        &self,
+        conn: &mut ConnectionManager,
+        event: &SharedEvent,
+    ) -> RedisResult<()> {
+        let prefix = &self.options.key_prefix;
+        let (kind, name, set, version_key, flag) = match event {
+            SharedEvent::Tag(tag) => ("tag", tag, "t", format!("{prefix}:v:tag:{tag}"), "expired"),
+            SharedEvent::Path(path) => (
+                "path",
+                path,
+                "p",
+                format!("{prefix}:v:paths"),
+                "invalidated",
+            ),
+            SharedEvent::AllPaths => return Ok(()),
+        };
+        let version: i64 = self
+            .scripts
+            .revalidate
+            .key(self.key(set, name))
+            .key(&version_key)
+            .arg(flag)
+            .arg(self.channel())
+            .arg(kind)
+            .arg(&self.origin)
+            .arg(name)
+            .invoke_async(conn)
+            .await?;
+        self.versions.saw(&version_key, version);
+        Ok(())
+    }
+
+    /// Sends the revalidations kept while Redis was away.
+    pub(super) async fn send_pending(&self) {
+        let events = self.pending.take();
+        if events.is_empty() {
+            return;
+        }
+        let Ok(mut conn) = self.connection().await else {
+            events.into_iter().for_each(|e| self.pending.keep(e));
+            return;
+        };
+        for event in events {
+            if self.publish(&mut conn, &event).await.is_err() {
+                self.pending.keep(event);
+            }
+        }
+    }
+
+    /// Subscribes, catches up, delivers peers' events until the connection
+    /// drops, and starts over.
+    pub(super) async fn listen(&self, deliver: &(impl Fn(SharedEvent) + Send + Sync)) {
+        loop {
+            let connected = tokio::time::timeout(PROBE_INTERVAL, self.client.get_async_pubsub());
+            match connected.await {
+                Ok(Ok(mut pubsub)) => {
+                    if pubsub.subscribe(self.channel()).await.is_ok() {
+                        self.send_pending().await;
+                        self.catch_up(deliver).await;
+                        let mut messages = pubsub.on_message();
+                        let mut retry = tokio::time::interval(PROBE_INTERVAL);
+                        loop {
+                            tokio::select! {
+                                message = messages.next() => match message {
+                                    Some(message) => {
+                                        if let Ok(text) = message.get_payload::<String>() {
+                                            self.receive(&text, deliver);
+                                        }
+                                    }
+                                    None => break,
+                                },
+                                // A send that failed (the first command after
+                                // an outage often does) is retried here.
+                                _ = retry.tick() => self.send_pending().await,
+                            }
+                        }
+                    }
+                    // A dropped subscription alone is no outage: calls
+                    // tell that; this only resubscribes.
+                    tracing::debug!("Redis event subscription dropped; resubscribing");
+                }
+                Ok(Err(error)) => self.health.failed(&error.to_string()),
+                Err(_) => self.health.failed("no answer within the timeout"),
+            }
+            tokio::time::sleep(PROBE_INTERVAL).await;
+        }
+    }
+
+    fn receive(&self, text: &str, deliver: &impl Fn(SharedEvent)) {
+        let mut fields = text.splitn(4, '\t');
+        let (Some(kind), Some(version), Some(origin), Some(name)) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            return;
+        };
+        let Ok(version) = version.parse::<i64>() else {
+            return;
+        };
+        let (version_key, event) = match kind {
+            "tag" => (
+                format!("{}:v:tag:{name}", self.options.key_prefix),
+                SharedEvent::Tag(name.to_string()),
+            ),
+            "path" => (
+                format!("{}:v:paths", self.options.key_prefix),
+                SharedEvent::Path(name.to_string()),
+            ),
+            _ => return,
+        };
+        self.versions.saw(&version_key, version);
+        if origin != self.origin {
+            deliver(event);
+        }
+    }
+
+    /// Compares the invalidation versions in Redis with those last seen and
+    /// delivers what was missed while disconnected.
+    async fn catch_up(&self, deliver: &impl Fn(SharedEvent)) {
+        let Ok(mut conn) = self.connection().await else {
+            return;
+        };
+        let prefix = &self.options.key_prefix;
+        let mut keys: Vec<String> = self
+            .options
+            .tags
+            .iter()
+            .map(|tag| format!("{prefix}:v:tag:{tag}"))
+            .collect();
+        keys.push(format!("{prefix}:v:paths"));
+        let versions: RedisResult<Vec<Option<i64>>> =
+            redis::cmd("MGET").arg(&keys).query_async(&mut conn).await;
+        let Ok(versions) = versions else {
+            return;
+        };
+        for ((key, version), tag) in keys.iter().zip(versions).zip(
+            self.options
+                .tags
+                .iter()
+                .map(Some)
+                .chain(std::iter::once(None)),
+        ) {
+            // A version never bumped is 0, so the first bump is news.
+            if self.versions.saw(key, version.unwrap_or(0)) {
+                deliver(match tag {
+                    Some(tag) => SharedEvent::Tag(tag.clone()),
+                    None => SharedEvent::AllPaths,
+                });
+            }
+        }
+    }
+}

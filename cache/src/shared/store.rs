@@ -1,0 +1,330 @@
+//! `SharedStore`: the tier's face, and each call it makes to Redis, on the
+//! Redis thread and within the deadline.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use redis::{AsyncCommands, RedisResult};
+use tokio::runtime::Handle;
+use trellis_config::{redact_url, scrub_url};
+
+use super::entry::{decode_entry, encode_headers, SharedEntry};
+use super::events::SharedEvent;
+use super::options::SharedOptions;
+use super::state::{instance_id, TierState};
+use crate::entry::{CachedResponse, Lifetime};
+
+/// How long entries of segments without a `revalidate` period stay.
+const UNTIMED_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// The outcome of asking for a key's regeneration lock.
+#[derive(Debug)]
+pub enum LockOutcome {
+    /// This instance regenerates; the token releases the lock.
+    Acquired(LockToken),
+    /// Another instance is regenerating the key.
+    HeldElsewhere,
+    /// Redis did not answer: regenerate locally.
+    Unavailable,
+}
+
+/// Proof of holding a key's lock; only its holder's token releases it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockToken(String);
+
+/// One regenerated entry to write, with the lock to release after it.
+pub(crate) struct SharedWrite {
+    pub key: String,
+    pub path: String,
+    pub response: CachedResponse,
+    pub made_unix_ms: u64,
+    pub ttl: Duration,
+    pub tags: Vec<String>,
+    pub lock: Option<LockToken>,
+}
+
+/// The Redis tier. Cheap to share: clone the `Arc`.
+pub struct SharedStore {
+    inner: Arc<TierState>,
+    runtime: Handle,
+    /// Dropped with the store, which ends the Redis thread.
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl SharedStore {
+    /// Starts the Redis thread. Connecting waits for the first call, so an
+    /// instance starts (and serves from memory) while Redis is down.
+    ///
+    /// An error names the URL with its password hidden. The redis crate's
+    /// own text for a URL it cannot use is fixed (`Redis URL did not parse -
+    /// InvalidClientConfig`) and never echoes the URL, but it is scrubbed of
+    /// the URL and password all the same, should a later version echo.
+    pub fn start(options: SharedOptions) -> Result<Arc<Self>, String> {
+        let client = redis::Client::open(options.url.as_str()).map_err(|e| {
+            let url = &options.url;
+            format!(
+                "cache store `{}`: {}",
+                redact_url(url),
+                scrub_url(&e.to_string(), url)
+            )
+        })?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (handle_sender, handle_receiver) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("trellis-redis".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        let _ = handle_sender.send(Err(error.to_string()));
+                        return;
+                    }
+                };
+                let _ = handle_sender.send(Ok(runtime.handle().clone()));
+                runtime.block_on(async {
+                    let _ = stopped.await;
+                });
+            })
+            .map_err(|e| format!("cannot start the Redis thread: {e}"))?;
+        let runtime = handle_receiver
+            .recv()
+            .map_err(|e| format!("the Redis thread did not start: {e}"))??;
+        Ok(Arc::new(SharedStore {
+            inner: Arc::new(TierState::new(client, options)),
+            runtime,
+            _stop: stop,
+        }))
+    }
+
+    /// Listens for peers' invalidations for as long as the store lives,
+    /// reconnecting after outages and catching up on what it missed.
+    pub fn subscribe(&self, deliver: impl Fn(SharedEvent) + Send + Sync + 'static) {
+        let inner = self.inner.clone();
+        self.runtime
+            .spawn(async move { inner.listen(&deliver).await });
+    }
+
+    /// The entry for `key`, if Redis holds one and answers in time.
+    pub async fn get(&self, key: &str) -> Option<SharedEntry> {
+        let entry_key = self.inner.key("e", key);
+        let fields: HashMap<String, Vec<u8>> = self
+            .call(move |mut conn| async move { conn.hgetall(entry_key).await })
+            .await?;
+        decode_entry(&fields)
+    }
+
+    /// Asks for the right to regenerate `key` across all instances.
+    pub async fn try_lock(&self, key: &str) -> LockOutcome {
+        let lock_key = self.inner.key("l", key);
+        let token = format!("{}:{}", self.inner.origin, instance_id());
+        let ttl = self.inner.options.lock_ttl.as_millis() as u64;
+        let value = token.clone();
+        let set: Option<Option<String>> = self
+            .call(move |mut conn| async move {
+                redis::cmd("SET")
+                    .arg(lock_key)
+                    .arg(value)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(ttl.max(1))
+                    .query_async(&mut conn)
+                    .await
+            })
+            .await;
+        match set {
+            Some(Some(_)) => LockOutcome::Acquired(LockToken(token)),
+            Some(None) => LockOutcome::HeldElsewhere,
+            None => LockOutcome::Unavailable,
+        }
+    }
+
+    /// Releases a lock without writing (the regeneration was abandoned).
+    pub(crate) fn unlock_detached(&self, key: &str, token: LockToken) {
+        let lock_key = self.inner.key("l", key);
+        let inner = self.inner.clone();
+        self.detached(async move {
+            let mut conn = inner.connection().await?;
+            inner
+                .scripts
+                .unlock
+                .key(lock_key)
+                .arg(token.0)
+                .invoke_async::<i64>(&mut conn)
+                .await
+                .map(drop)
+        });
+    }
+
+    /// Writes a regenerated entry, its tag and path memberships, and
+    /// releases its lock, in one script; the caller does not wait.
+    pub(crate) fn put_detached(&self, write: SharedWrite) {
+        let inner = self.inner.clone();
+        self.detached(async move {
+            let mut conn = inner.connection().await?;
+            let mut invocation = inner.scripts.put.prepare_invoke();
+            invocation
+                .key(inner.key("e", &write.key))
+                .key(inner.key("l", &write.key))
+                .key(inner.key("p", &write.path));
+            for tag in &write.tags {
+                invocation.key(inner.key("t", tag));
+            }
+            invocation
+                .arg(write.ttl.as_millis().max(1) as u64)
+                .arg(write.response.status.as_u16())
+                .arg(write.made_unix_ms)
+                .arg(encode_headers(&write.response.headers))
+                .arg(write.response.body.as_ref())
+                .arg(write.lock.map(|t| t.0).unwrap_or_default());
+            invocation.invoke_async::<i64>(&mut conn).await.map(drop)
+        });
+    }
+
+    /// `revalidate_tag` for every instance: marks the tag's entries in Redis
+    /// stale, bumps its version, and tells the other instances.
+    pub async fn revalidate_tag(&self, tag: &str) {
+        self.revalidate(SharedEvent::Tag(tag.to_string())).await;
+    }
+
+    /// `revalidate_path` for every instance: marks the path's entries in
+    /// Redis for regeneration, bumps the paths version, and tells the others.
+    pub async fn revalidate_path(&self, path: &str) {
+        self.revalidate(SharedEvent::Path(path.to_string())).await;
+    }
+
+    /// A revalidation Redis cannot take now is kept, and sent when Redis
+    /// answers again, so the other instances never miss it.
+    async fn revalidate(&self, event: SharedEvent) {
+        let inner = self.inner.clone();
+        let sent = event.clone();
+        let done = self
+            .call(move |mut conn| async move { inner.publish(&mut conn, &sent).await })
+            .await;
+        if done.is_none() {
+            self.inner.pending.keep(event);
+        }
+    }
+
+    /// Whether Redis answered the last call.
+    pub fn is_up(&self) -> bool {
+        self.inner.health.is_up()
+    }
+
+    /// The tier's health, in Prometheus text.
+    pub fn render_metrics(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP trellis_shared_store_up Whether Redis answered the last call.\n\
+             # TYPE trellis_shared_store_up gauge\ntrellis_shared_store_up {}\n\
+             # HELP trellis_shared_store_errors_total Redis calls that failed or timed out.\n\
+             # TYPE trellis_shared_store_errors_total counter\ntrellis_shared_store_errors_total {}",
+            u8::from(self.is_up()),
+            self.inner.health.errors(),
+        );
+        out
+    }
+
+    /// The TTL in Redis of an entry with this lifetime.
+    /// Its period and the grace after it, never past its `expire`.
+    pub(crate) fn ttl_for(&self, lifetime: Lifetime) -> Duration {
+        lifetime
+            .revalidate
+            .map_or(UNTIMED_TTL, |period| period + self.inner.options.grace)
+            .min(lifetime.expire)
+    }
+
+    /// The longest a request waits for another instance's regeneration.
+    pub(crate) fn lock_ttl(&self) -> Duration {
+        self.inner.options.lock_ttl
+    }
+
+    /// Runs `op` on the Redis thread within the deadline; `None` when Redis
+    /// is down, failed or was too slow.
+    async fn call<T, F, Fut>(&self, op: F) -> Option<T>
+    where
+        F: FnOnce(ConnectionManager) -> Fut + Send + 'static,
+        Fut: Future<Output = RedisResult<T>> + Send,
+        T: Send + 'static,
+    {
+        let health = &self.inner.health;
+        if !health.should_try() {
+            return None;
+        }
+        let inner = self.inner.clone();
+        let mut task = self.runtime.spawn(async move {
+            let conn = inner.connection().await?;
+            op(conn).await
+        });
+        let outcome = tokio::time::timeout(self.inner.options.timeout, &mut task).await;
+        match outcome {
+            Ok(Ok(Ok(value))) => {
+                health.succeeded();
+                Some(value)
+            }
+            Ok(Ok(Err(error))) => {
+                health.failed(&error.to_string());
+                None
+            }
+            Ok(Err(error)) => {
+                health.failed(&error.to_string());
+                None
+            }
+            Err(_) => {
+                task.abort();
+                health.failed("no answer within the timeout");
+                None
+            }
+        }
+    }
+
+    /// Runs a write on the Redis thread without anyone waiting for it.
+    fn detached(&self, op: impl Future<Output = RedisResult<()>> + Send + 'static) {
+        if !self.inner.health.should_try() {
+            return;
+        }
+        let inner = self.inner.clone();
+        let timeout = self.inner.options.timeout;
+        self.runtime.spawn(async move {
+            match tokio::time::timeout(timeout, op).await {
+                Ok(Ok(())) => inner.health.succeeded(),
+                Ok(Err(error)) => inner.health.failed(&error.to_string()),
+                Err(_) => inner.health.failed("no answer within the timeout"),
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_redis_cannot_use_is_named_without_its_password() {
+        let options = SharedOptions {
+            url: "redis://user:hunter2@cache:notaport/0".into(),
+            key_prefix: "t".into(),
+            timeout: Duration::from_millis(10),
+            grace: Duration::ZERO,
+            lock_ttl: Duration::from_millis(10),
+            tags: vec![],
+        };
+        let error = SharedStore::start(options.clone())
+            .err()
+            .expect("an unusable URL");
+        assert!(!error.contains("hunter2"), "{error}");
+        assert!(
+            error.starts_with("cache store `redis://user:***@cache:notaport/0`: "),
+            "{error}"
+        );
+        let debug = format!("{options:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+    }
+}
