@@ -17,6 +17,7 @@ mod requests;
 mod responses;
 mod routing;
 mod shared_cache;
+mod shared_hardening;
 
 /// The demo app, built from `app/` exactly as the `trellis` binary builds it.
 mod app {

@@ -15,9 +15,12 @@
 //!
 //! Redis runs on a thread of its own (a small tokio runtime), so a slow
 //! Redis never stalls an HTTP worker's event loop. Every call has a short
-//! deadline; when Redis fails, the caller goes on without it (serving and
-//! regenerating from memory), the outage is logged once, counted, and one
-//! call a second probes until Redis answers again.
+//! deadline; when Redis cannot be reached or does not answer in time, the
+//! caller goes on without it (serving and regenerating from memory), the
+//! outage is logged once, counted, and one call a second probes until
+//! Redis answers again. A command Redis answers with an error (out of
+//! memory, a key of the wrong type) is no outage: that key goes unshared
+//! this time, and the error is counted and logged.
 //!
 //! Keys, under the prefix `P`:
 //!
@@ -37,18 +40,22 @@
 //! - `entry`: [`SharedEntry`], and how an entry is encoded in its hash.
 //! - `events`: [`SharedEvent`], revalidations kept during an outage, and
 //!   versions seen; `pubsub`: publishing, listening, catching up.
-//! - `health`: whether Redis is up, and the once-a-second probe.
+//! - `health`: whether Redis is up, what a failed call means (an outage,
+//!   or an error for one key), and the once-a-second probe; `throttle`:
+//!   one caller per interval; `metrics`: the tier's Prometheus text.
 //! - `state`: what every call on the Redis thread shares.
 //! - `scripts`: the Lua scripts.
 
 mod entry;
 mod events;
 mod health;
+mod metrics;
 mod options;
 mod pubsub;
 mod scripts;
 mod state;
 mod store;
+mod throttle;
 
 pub(crate) use entry::unix_ms;
 pub use entry::SharedEntry;

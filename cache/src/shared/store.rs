@@ -2,7 +2,6 @@
 //! Redis thread and within the deadline.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +13,8 @@ use trellis_config::{redact_url, scrub_url};
 
 use super::entry::{decode_entry, encode_headers, SharedEntry};
 use super::events::SharedEvent;
+use super::health::Access;
+use super::metrics;
 use super::options::SharedOptions;
 use super::state::{instance_id, TierState};
 use crate::entry::{CachedResponse, Lifetime};
@@ -115,7 +116,9 @@ impl SharedStore {
     pub async fn get(&self, key: &str) -> Option<SharedEntry> {
         let entry_key = self.inner.key("e", key);
         let fields: HashMap<String, Vec<u8>> = self
-            .call(move |mut conn| async move { conn.hgetall(entry_key).await })
+            .call(Access::Read, key, move |mut conn| async move {
+                conn.hgetall(entry_key).await
+            })
             .await?;
         decode_entry(&fields)
     }
@@ -127,7 +130,7 @@ impl SharedStore {
         let ttl = self.inner.options.lock_ttl.as_millis() as u64;
         let value = token.clone();
         let set: Option<Option<String>> = self
-            .call(move |mut conn| async move {
+            .call(Access::Write, key, move |mut conn| async move {
                 redis::cmd("SET")
                     .arg(lock_key)
                     .arg(value)
@@ -149,7 +152,7 @@ impl SharedStore {
     pub(crate) fn unlock_detached(&self, key: &str, token: LockToken) {
         let lock_key = self.inner.key("l", key);
         let inner = self.inner.clone();
-        self.detached(async move {
+        self.detached(key, async move {
             let mut conn = inner.connection().await?;
             inner
                 .scripts
@@ -166,7 +169,8 @@ impl SharedStore {
     /// releases its lock, in one script; the caller does not wait.
     pub(crate) fn put_detached(&self, write: SharedWrite) {
         let inner = self.inner.clone();
-        self.detached(async move {
+        let key = write.key.clone();
+        self.detached(&key, async move {
             let mut conn = inner.connection().await?;
             let mut invocation = inner.scripts.put.prepare_invoke();
             invocation
@@ -204,8 +208,14 @@ impl SharedStore {
     async fn revalidate(&self, event: SharedEvent) {
         let inner = self.inner.clone();
         let sent = event.clone();
+        let name = match &event {
+            SharedEvent::Tag(name) | SharedEvent::Path(name) => name.as_str(),
+            SharedEvent::AllPaths => "",
+        };
         let done = self
-            .call(move |mut conn| async move { inner.publish(&mut conn, &sent).await })
+            .call(Access::Write, name, move |mut conn| async move {
+                inner.publish(&mut conn, &sent).await
+            })
             .await;
         if done.is_none() {
             self.inner.pending.keep(event);
@@ -219,17 +229,7 @@ impl SharedStore {
 
     /// The tier's health, in Prometheus text.
     pub fn render_metrics(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP trellis_shared_store_up Whether Redis answered the last call.\n\
-             # TYPE trellis_shared_store_up gauge\ntrellis_shared_store_up {}\n\
-             # HELP trellis_shared_store_errors_total Redis calls that failed or timed out.\n\
-             # TYPE trellis_shared_store_errors_total counter\ntrellis_shared_store_errors_total {}",
-            u8::from(self.is_up()),
-            self.inner.health.errors(),
-        );
-        out
+        metrics::render(&self.inner)
     }
 
     /// The TTL in Redis of an entry with this lifetime.
@@ -246,9 +246,9 @@ impl SharedStore {
         self.inner.options.lock_ttl
     }
 
-    /// Runs `op` on the Redis thread within the deadline; `None` when Redis
-    /// is down, failed or was too slow.
-    async fn call<T, F, Fut>(&self, op: F) -> Option<T>
+    /// Runs `op` on `key` on the Redis thread within the deadline; `None`
+    /// when Redis is down or too slow, or refused this key.
+    async fn call<T, F, Fut>(&self, access: Access, key: &str, op: F) -> Option<T>
     where
         F: FnOnce(ConnectionManager) -> Fut + Send + 'static,
         Fut: Future<Output = RedisResult<T>> + Send,
@@ -270,7 +270,7 @@ impl SharedStore {
                 Some(value)
             }
             Ok(Ok(Err(error))) => {
-                health.failed(&error.to_string());
+                health.call_failed(access, key, &error);
                 None
             }
             Ok(Err(error)) => {
@@ -285,17 +285,19 @@ impl SharedStore {
         }
     }
 
-    /// Runs a write on the Redis thread without anyone waiting for it.
-    fn detached(&self, op: impl Future<Output = RedisResult<()>> + Send + 'static) {
+    /// Runs a write on `key` on the Redis thread without anyone waiting
+    /// for it.
+    fn detached(&self, key: &str, op: impl Future<Output = RedisResult<()>> + Send + 'static) {
         if !self.inner.health.should_try() {
             return;
         }
         let inner = self.inner.clone();
         let timeout = self.inner.options.timeout;
+        let key = key.to_string();
         self.runtime.spawn(async move {
             match tokio::time::timeout(timeout, op).await {
                 Ok(Ok(())) => inner.health.succeeded(),
-                Ok(Err(error)) => inner.health.failed(&error.to_string()),
+                Ok(Err(error)) => inner.health.call_failed(Access::Write, &key, &error),
                 Err(_) => inner.health.failed("no answer within the timeout"),
             }
         });

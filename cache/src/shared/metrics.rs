@@ -1,0 +1,44 @@
+//! The tier's health and refusals, in Prometheus text.
+
+use std::fmt::Write as _;
+
+use super::state::TierState;
+
+/// Each series: name, type, help, and its value now.
+pub(super) fn render(state: &TierState) -> String {
+    let health = &state.health;
+    let series: [(&str, &str, &str, u64); 4] = [
+        (
+            "trellis_shared_store_up",
+            "gauge",
+            "Whether Redis answered the last call.",
+            u64::from(health.is_up()),
+        ),
+        (
+            "trellis_shared_store_errors_total",
+            "counter",
+            "Redis calls that found it unreachable or too slow (an outage).",
+            health.errors(),
+        ),
+        (
+            "trellis_shared_store_write_errors_total",
+            "counter",
+            "Writes Redis refused for one key (out of memory, a key of the wrong type); Redis stayed up.",
+            health.write_errors(),
+        ),
+        (
+            "trellis_shared_store_read_errors_total",
+            "counter",
+            "Reads Redis refused for one key (a key of the wrong type): a miss for that key.",
+            health.read_errors(),
+        ),
+    ];
+    let mut out = String::new();
+    for (name, kind, help, value) in series {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    }
+    out
+}
