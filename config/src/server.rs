@@ -229,6 +229,11 @@ pub struct CacheConfig {
     /// How long one instance's regeneration lock on a key lasts if it is
     /// never released (its holder died).
     pub shared_lock_ms: u64,
+    /// Bytes Redis may use (its `used_memory`, every key in it counted)
+    /// before no more entries are written to it: they stay in each
+    /// instance's memory until Redis has room. Locks and revalidations
+    /// still go.
+    pub shared_budget_bytes: u64,
     /// Seconds a 404 or 410 stays fresh at most, whatever the route's
     /// period (a route's `NEGATIVE_TTL` overrides it).
     pub negative_ttl_secs: u64,
@@ -285,6 +290,7 @@ impl fmt::Debug for CacheConfig {
             .field("shared_timeout_ms", &self.shared_timeout_ms)
             .field("shared_grace_secs", &self.shared_grace_secs)
             .field("shared_lock_ms", &self.shared_lock_ms)
+            .field("shared_budget_bytes", &self.shared_budget_bytes)
             .finish()
     }
 }
@@ -300,6 +306,7 @@ impl Default for CacheConfig {
             shared_timeout_ms: 50,
             shared_grace_secs: 300,
             shared_lock_ms: 5000,
+            shared_budget_bytes: 256 * 1024 * 1024,
             negative_ttl_secs: 10,
             expire_secs: ONE_YEAR_SECS,
         }

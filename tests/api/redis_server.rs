@@ -10,6 +10,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub struct RedisServer {
     pub port: u16,
+    /// Given to `redis-server` after ours (`--maxmemory 8mb`), on every
+    /// start.
+    extra_args: Vec<String>,
     child: Option<Child>,
 }
 
@@ -17,6 +20,11 @@ impl RedisServer {
     /// A fresh Redis, or `None` (with a note) on a machine without one,
     /// outside CI.
     pub async fn start() -> Option<RedisServer> {
+        RedisServer::start_with(&[]).await
+    }
+
+    /// Like [`start`](Self::start), with `extra_args` for `redis-server`.
+    pub async fn start_with(extra_args: &[&str]) -> Option<RedisServer> {
         if Command::new("redis-server")
             .arg("--version")
             .stdout(Stdio::null())
@@ -31,7 +39,11 @@ impl RedisServer {
             return None;
         }
         let port = free_port();
-        let mut server = RedisServer { port, child: None };
+        let mut server = RedisServer {
+            port,
+            extra_args: extra_args.iter().map(|arg| arg.to_string()).collect(),
+            child: None,
+        };
         server.restart().await;
         Some(server)
     }
@@ -55,6 +67,7 @@ impl RedisServer {
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--enable-debug-command", "local"])
+            .args(&self.extra_args)
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server starts");

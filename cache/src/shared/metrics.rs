@@ -7,7 +7,7 @@ use super::state::TierState;
 /// Each series: name, type, help, and its value now.
 pub(super) fn render(state: &TierState) -> String {
     let health = &state.health;
-    let series: [(&str, &str, &str, u64); 4] = [
+    let series: [(&str, &str, &str, u64); 6] = [
         (
             "trellis_shared_store_up",
             "gauge",
@@ -31,6 +31,18 @@ pub(super) fn render(state: &TierState) -> String {
             "counter",
             "Reads Redis refused for one key (a key of the wrong type): a miss for that key.",
             health.read_errors(),
+        ),
+        (
+            "trellis_shared_store_used_bytes",
+            "gauge",
+            "Redis's memory use as last counted: INFO used_memory, plus this instance's writes since.",
+            state.budget.used(),
+        ),
+        (
+            "trellis_shared_store_over_budget_total",
+            "counter",
+            "Entries not written to Redis because it was at [cache] shared_budget_bytes.",
+            state.budget.skipped(),
         ),
     ];
     let mut out = String::new();

@@ -28,9 +28,13 @@
 //! |---|---|---|
 //! | `P:e:{key}` | hash | `status`, `made` (unix ms), `headers`, `body`, and `expired` / `invalidated` flags |
 //! | `P:l:{key}` | string | the regeneration lock, with its holder's token |
-//! | `P:t:{tag}` | set | the entry keys of the segments carrying the tag |
-//! | `P:p:{path}` | set | the entry keys of a path (one per query, where keyed by query) |
-//! | `P:v:tag:{tag}`, `P:v:paths` | counter | invalidation versions, for catching up |
+//! | `P:t:{tag}` | sorted set | the entry keys of the segments carrying the tag, scored by their expiry |
+//! | `P:p:{path}` | sorted set | the entry keys of a path (one per query, where keyed by query), scored alike |
+//! | `P:v:tag:{tag}`, `P:v:paths` | counter | invalidation versions, for catching up: one per tag the app's routes carry |
+//!
+//! Every key but the counters expires: an entry after its period and the
+//! grace (never past its `expire`), a lock after its life, a set with its
+//! last member. The counters are as many as the app's tags, plus one.
 //! | `P:events` | channel | `kind \t version \t origin \t name` |
 //!
 //! # Layout
@@ -43,9 +47,11 @@
 //! - `health`: whether Redis is up, what a failed call means (an outage,
 //!   or an error for one key), and the once-a-second probe; `throttle`:
 //!   one caller per interval; `metrics`: the tier's Prometheus text.
+//! - `budget`: no entry written while Redis is at `shared_budget_bytes`.
 //! - `state`: what every call on the Redis thread shares.
 //! - `scripts`: the Lua scripts.
 
+mod budget;
 mod entry;
 mod events;
 mod health;

@@ -18,6 +18,9 @@ pub struct SharedOptions {
     pub lock_ttl: Duration,
     /// Every tag the app's segments carry, for catching up on reconnect.
     pub tags: Vec<String>,
+    /// Redis's memory use (all of it, `used_memory`) past which no entry
+    /// is written.
+    pub budget_bytes: u64,
 }
 
 impl std::fmt::Debug for SharedOptions {
@@ -29,6 +32,7 @@ impl std::fmt::Debug for SharedOptions {
             .field("grace", &self.grace)
             .field("lock_ttl", &self.lock_ttl)
             .field("tags", &self.tags)
+            .field("budget_bytes", &self.budget_bytes)
             .finish()
     }
 }

@@ -7,6 +7,7 @@ use futures_util::StreamExt;
 use redis::aio::ConnectionManager;
 use redis::RedisResult;
 
+use super::entry::unix_ms;
 use super::events::SharedEvent;
 use super::health::PROBE_INTERVAL;
 use super::state::TierState;
@@ -18,32 +19,46 @@ impl TierState {
         conn: &mut ConnectionManager,
         event: &SharedEvent,
     ) -> RedisResult<()> {
-        let prefix = &self.options.key_prefix;
-        let (kind, name, set, version_key, flag) = match event {
-            SharedEvent::Tag(tag) => ("tag", tag, "t", format!("{prefix}:v:tag:{tag}"), "expired"),
-            SharedEvent::Path(path) => (
-                "path",
-                path,
-                "p",
-                format!("{prefix}:v:paths"),
-                "invalidated",
-            ),
+        let (kind, name, set, flag) = match event {
+            SharedEvent::Tag(tag) => ("tag", tag, "t", "expired"),
+            SharedEvent::Path(path) => ("path", path, "p", "invalidated"),
             SharedEvent::AllPaths => return Ok(()),
         };
-        let version: i64 = self
-            .scripts
-            .revalidate
-            .key(self.key(set, name))
-            .key(&version_key)
+        let version_key = self.version_key(kind, name);
+        let mut invocation = self.scripts.revalidate.prepare_invoke();
+        invocation.key(self.key(set, name));
+        if let Some(version_key) = &version_key {
+            invocation.key(version_key);
+        }
+        let version: i64 = invocation
             .arg(flag)
             .arg(self.channel())
             .arg(kind)
             .arg(&self.origin)
             .arg(name)
+            .arg(unix_ms())
             .invoke_async(conn)
             .await?;
-        self.versions.saw(&version_key, version);
+        if let Some(version_key) = &version_key {
+            self.versions.saw(version_key, version);
+        }
         Ok(())
+    }
+
+    /// The counter of revalidations of this `kind` (`tag`, `path`) and
+    /// name, for catching up: one for all paths, one per tag the app's
+    /// routes carry. A tag no route carries has none: no instance would
+    /// ever read it, and a counter per name asked for would let Redis grow
+    /// with every name anyone revalidates.
+    fn version_key(&self, kind: &str, name: &str) -> Option<String> {
+        let prefix = &self.options.key_prefix;
+        match kind {
+            "path" => Some(format!("{prefix}:v:paths")),
+            _ if self.options.tags.iter().any(|tag| tag == name) => {
+                Some(format!("{prefix}:v:tag:{name}"))
+            }
+            _ => None,
+        }
     }
 
     /// Sends the revalidations kept while Redis was away.
@@ -112,18 +127,14 @@ impl TierState {
         let Ok(version) = version.parse::<i64>() else {
             return;
         };
-        let (version_key, event) = match kind {
-            "tag" => (
-                format!("{}:v:tag:{name}", self.options.key_prefix),
-                SharedEvent::Tag(name.to_string()),
-            ),
-            "path" => (
-                format!("{}:v:paths", self.options.key_prefix),
-                SharedEvent::Path(name.to_string()),
-            ),
+        let event = match kind {
+            "tag" => SharedEvent::Tag(name.to_string()),
+            "path" => SharedEvent::Path(name.to_string()),
             _ => return,
         };
-        self.versions.saw(&version_key, version);
+        if let Some(version_key) = self.version_key(kind, name) {
+            self.versions.saw(&version_key, version);
+        }
         if origin != self.origin {
             deliver(event);
         }

@@ -18,19 +18,33 @@ impl Scripts {
     }
 }
 
-/// KEYS: entry, lock, path set, tag sets. ARGV: ttl ms, status, made,
-/// headers, body, lock token (empty: none held).
+/// KEYS: entry, lock, path set, tag sets. ARGV: ttl ms, status, made
+/// (unix ms, the writer's now), headers, body, lock token (empty: none
+/// held).
+///
+/// A membership set is a sorted set scored by each member's expiry, so a
+/// write first drops the members already gone: a set holds the live
+/// entries only, however many keys come and go, and lives as long as its
+/// longest-lived member. Whatever else holds a set's key (a stray string,
+/// an older Trellis's plain set) is replaced, as the entry's own key is.
 const PUT_SCRIPT: &str = r"
+local ttl = tonumber(ARGV[1])
+local now = tonumber(ARGV[3])
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'made', ARGV[3], 'headers', ARGV[4], 'body', ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl)
 for i = 3, #KEYS do
-  redis.call('SADD', KEYS[i], KEYS[1])
-  if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[1]) then
-    redis.call('PEXPIRE', KEYS[i], ARGV[1])
+  local kind = redis.call('TYPE', KEYS[i])['ok']
+  if kind ~= 'zset' and kind ~= 'none' then
+    redis.call('DEL', KEYS[i])
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  redis.call('ZADD', KEYS[i], now + ttl, KEYS[1])
+  if redis.call('PTTL', KEYS[i]) < ttl then
+    redis.call('PEXPIRE', KEYS[i], ttl)
   end
 end
-if ARGV[6] ~= '' and redis.call('GET', KEYS[2]) == ARGV[6] then
+if ARGV[6] ~= '' and redis.pcall('GET', KEYS[2]) == ARGV[6] then
   redis.call('DEL', KEYS[2])
 end
 return 1
@@ -44,15 +58,32 @@ end
 return 0
 ";
 
-/// KEYS: member set, version counter. ARGV: flag, channel, kind, origin,
-/// name. Flags every member still present, bumps the version, publishes.
+/// KEYS: member set, and the version counter when the name is one the app
+/// declares. ARGV: flag, channel, kind, origin, name, now (unix ms).
+/// Flags every live member, bumps the version, publishes; returns the
+/// version (0 without a counter).
+///
+/// A revalidation must get through whatever else is in Redis: a member
+/// that is no hash is skipped, and a counter that is no number leaves the
+/// version at 0. Without a counter (a tag no route carries) nothing is
+/// created: such a revalidation writes no key.
 const REVALIDATE_SCRIPT: &str = r"
-for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('EXISTS', key) == 1 then
-    redis.call('HSET', key, ARGV[1], '1')
+local now = tonumber(ARGV[6])
+if redis.call('TYPE', KEYS[1])['ok'] == 'zset' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  for _, key in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if redis.call('TYPE', key)['ok'] == 'hash' then
+      redis.call('HSET', key, ARGV[1], '1')
+    end
   end
 end
-local version = redis.call('INCR', KEYS[2])
+local version = 0
+if KEYS[2] then
+  local bumped = redis.pcall('INCR', KEYS[2])
+  if type(bumped) == 'number' then
+    version = bumped
+  end
+end
 redis.call('PUBLISH', ARGV[2], ARGV[3] .. '\t' .. version .. '\t' .. ARGV[4] .. '\t' .. ARGV[5])
 return version
 ";

@@ -1,6 +1,6 @@
 //! `TierState`: what every call on the Redis thread shares: the client and
-//! its one connection, the options, this instance's origin, Redis's health
-//! and the state of events.
+//! its one connection, the options, this instance's origin, Redis's health,
+//! the write budget and the state of events.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -10,6 +10,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::RedisResult;
 use tokio::sync::OnceCell;
 
+use super::budget::WriteBudget;
 use super::events::{Pending, Versions};
 use super::health::Health;
 use super::options::SharedOptions;
@@ -25,6 +26,7 @@ pub(super) struct TierState {
     pub versions: Versions,
     pub pending: Pending,
     pub scripts: Scripts,
+    pub budget: WriteBudget,
 }
 
 impl TierState {
@@ -37,6 +39,7 @@ impl TierState {
             versions: Versions::default(),
             pending: Pending::default(),
             scripts: Scripts::new(),
+            budget: WriteBudget::new(options.budget_bytes),
             options,
         }
     }
@@ -61,6 +64,22 @@ impl TierState {
             .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config))
             .await
             .cloned()
+    }
+
+    /// Releases the lock at `lock_key` if `token` still holds it.
+    pub(super) async fn release(
+        &self,
+        conn: &mut ConnectionManager,
+        lock_key: String,
+        token: String,
+    ) -> RedisResult<()> {
+        self.scripts
+            .unlock
+            .key(lock_key)
+            .arg(token)
+            .invoke_async::<i64>(conn)
+            .await
+            .map(drop)
     }
 }
 

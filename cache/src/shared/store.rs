@@ -11,6 +11,7 @@ use redis::{AsyncCommands, RedisResult};
 use tokio::runtime::Handle;
 use trellis_config::{redact_url, scrub_url};
 
+use super::budget::ENTRY_OVERHEAD;
 use super::entry::{decode_entry, encode_headers, SharedEntry};
 use super::events::SharedEvent;
 use super::health::Access;
@@ -123,8 +124,13 @@ impl SharedStore {
         decode_entry(&fields)
     }
 
-    /// Asks for the right to regenerate `key` across all instances.
+    /// Asks for the right to regenerate `key` across all instances. With
+    /// Redis at its budget there is none to ask: the entry will not be
+    /// written, and nobody should wait for it.
     pub async fn try_lock(&self, key: &str) -> LockOutcome {
+        if !self.inner.budget.has_room() {
+            return LockOutcome::Unavailable;
+        }
         let lock_key = self.inner.key("l", key);
         let token = format!("{}:{}", self.inner.origin, instance_id());
         let ttl = self.inner.options.lock_ttl.as_millis() as u64;
@@ -154,28 +160,33 @@ impl SharedStore {
         let inner = self.inner.clone();
         self.detached(key, async move {
             let mut conn = inner.connection().await?;
-            inner
-                .scripts
-                .unlock
-                .key(lock_key)
-                .arg(token.0)
-                .invoke_async::<i64>(&mut conn)
-                .await
-                .map(drop)
+            inner.release(&mut conn, lock_key, token.0).await
         });
     }
 
     /// Writes a regenerated entry, its tag and path memberships, and
-    /// releases its lock, in one script; the caller does not wait.
+    /// releases its lock, in one script; the caller does not wait. With
+    /// Redis at its budget the entry is not written, and the lock is
+    /// released all the same.
     pub(crate) fn put_detached(&self, write: SharedWrite) {
         let inner = self.inner.clone();
         let key = write.key.clone();
         self.detached(&key, async move {
             let mut conn = inner.connection().await?;
+            let entry_key = inner.key("e", &write.key);
+            let lock_key = inner.key("l", &write.key);
+            let size = write_size(&write, &entry_key);
+            let token = write.lock.map(|t| t.0).unwrap_or_default();
+            if !inner.budget.admit(&mut conn, size).await {
+                return match token.is_empty() {
+                    true => Ok(()),
+                    false => inner.release(&mut conn, lock_key, token).await,
+                };
+            }
             let mut invocation = inner.scripts.put.prepare_invoke();
             invocation
-                .key(inner.key("e", &write.key))
-                .key(inner.key("l", &write.key))
+                .key(&entry_key)
+                .key(lock_key)
                 .key(inner.key("p", &write.path));
             for tag in &write.tags {
                 invocation.key(inner.key("t", tag));
@@ -186,7 +197,7 @@ impl SharedStore {
                 .arg(write.made_unix_ms)
                 .arg(encode_headers(&write.response.headers))
                 .arg(write.response.body.as_ref())
-                .arg(write.lock.map(|t| t.0).unwrap_or_default());
+                .arg(token);
             invocation.invoke_async::<i64>(&mut conn).await.map(drop)
         });
     }
@@ -304,6 +315,13 @@ impl SharedStore {
     }
 }
 
+/// What a write adds to Redis, about: the response, the entry's key in
+/// the keyspace, its path set and each tag set, and Redis's overhead.
+fn write_size(write: &SharedWrite, entry_key: &str) -> u64 {
+    let keys = entry_key.len() * (2 + write.tags.len());
+    (write.response.weight() + keys) as u64 + ENTRY_OVERHEAD
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,6 +335,7 @@ mod tests {
             grace: Duration::ZERO,
             lock_ttl: Duration::from_millis(10),
             tags: vec![],
+            budget_bytes: 1 << 20,
         };
         let error = SharedStore::start(options.clone())
             .err()

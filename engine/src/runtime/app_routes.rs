@@ -212,5 +212,6 @@ fn shared_options(url: &str, config: &Config, specs: &[SegmentSpec]) -> SharedOp
         grace: config.cache.shared_grace(),
         lock_ttl: config.cache.shared_lock(),
         tags,
+        budget_bytes: config.cache.shared_budget_bytes,
     }
 }
