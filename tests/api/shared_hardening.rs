@@ -242,6 +242,7 @@ async fn revalidating_a_tag_or_path_no_route_has_creates_no_key_in_redis() {
             .admin(Method::POST, &format!("/_trellis/revalidate?{query}"))
             .await;
         assert_eq!(response.status(), 200, "{query}");
+        assert_eq!(json(response).await["shared"], "reached", "{query}");
     }
     assert_eq!(keys(&redis).await, before, "no key for names no route has");
 }
@@ -346,8 +347,53 @@ async fn a_flood_of_distinct_keys_stays_within_the_redis_budget_and_revalidation
         .admin(Method::POST, "/_trellis/revalidate?tag=flood")
         .await;
     assert_eq!(response.status(), 200);
+    assert_eq!(json(response).await["shared"], "reached");
     eventually("b to serve a body made after the revalidation", || async {
         (get(&b, "/flood/0").await.1 > before).then_some(())
     })
     .await;
+}
+
+#[actix_web::test]
+async fn a_revalidation_redis_cannot_take_answers_pending_and_reaches_the_others_on_its_return() {
+    let Some(mut redis) = RedisServer::start().await else {
+        return;
+    };
+    let runs = Arc::new(AtomicUsize::new(0));
+    let a = instance(&redis, pages(runs.clone()), |_| {});
+    let b = instance(&redis, pages(runs.clone()), |_| {});
+    assert_eq!(get(&a, "/page/1").await.1, 1);
+    stored(&redis, "hardening:e:/page/1").await;
+    assert_eq!(get(&b, "/page/1").await, ("trellis; hit".into(), 1));
+
+    redis.kill();
+    let response = a
+        .admin(Method::POST, "/_trellis/revalidate?tag=pages")
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        json(response).await,
+        json!({ "revalidated": true, "entries": 1, "shared": "pending" })
+    );
+    let metrics = a.metrics().await;
+    assert_eq!(
+        metric(&metrics, "trellis_shared_revalidations_pending"),
+        1,
+        "{metrics}"
+    );
+
+    redis.restart().await;
+    eventually("a to send what it kept", || async {
+        let metrics = a.metrics().await;
+        (metric(&metrics, "trellis_shared_revalidations_pending") == 0).then_some(())
+    })
+    .await;
+    eventually("b to serve a body made after the revalidation", || async {
+        (get(&b, "/page/1").await.1 > 1).then_some(())
+    })
+    .await;
+    let response = a
+        .admin(Method::POST, "/_trellis/revalidate?path=/page/1")
+        .await;
+    assert_eq!(json(response).await["shared"], "reached", "Redis is back");
 }

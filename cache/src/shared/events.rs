@@ -39,6 +39,11 @@ impl Pending {
         pending.push(event);
     }
 
+    /// How many are kept.
+    pub(super) fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
     /// Every kept revalidation, oldest first, leaving none.
     pub(super) fn take(&self) -> Vec<SharedEvent> {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
@@ -69,6 +74,7 @@ mod tests {
         let pending = Pending::default();
         pending.keep(SharedEvent::Tag("posts".into()));
         pending.keep(SharedEvent::Tag("posts".into()));
+        assert_eq!(pending.len(), 1);
         assert_eq!(pending.take().len(), 1);
         for i in 0..=MAX_PENDING {
             pending.keep(SharedEvent::Path(format!("/p/{i}")));

@@ -1,4 +1,5 @@
-//! The tier's health and refusals, in Prometheus text.
+//! The tier's health, refusals, budget and pending revalidations, in
+//! Prometheus text.
 
 use std::fmt::Write as _;
 
@@ -7,7 +8,7 @@ use super::state::TierState;
 /// Each series: name, type, help, and its value now.
 pub(super) fn render(state: &TierState) -> String {
     let health = &state.health;
-    let series: [(&str, &str, &str, u64); 6] = [
+    let series: [(&str, &str, &str, u64); 7] = [
         (
             "trellis_shared_store_up",
             "gauge",
@@ -43,6 +44,12 @@ pub(super) fn render(state: &TierState) -> String {
             "counter",
             "Entries not written to Redis because it was at [cache] shared_budget_bytes.",
             state.budget.skipped(),
+        ),
+        (
+            "trellis_shared_revalidations_pending",
+            "gauge",
+            "Revalidations Redis could not take, kept to send when it returns.",
+            state.pending.len() as u64,
         ),
     ];
     let mut out = String::new();

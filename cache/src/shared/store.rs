@@ -203,34 +203,38 @@ impl SharedStore {
     }
 
     /// `revalidate_tag` for every instance: marks the tag's entries in Redis
-    /// stale, bumps its version, and tells the other instances.
-    pub async fn revalidate_tag(&self, tag: &str) {
-        self.revalidate(SharedEvent::Tag(tag.to_string())).await;
+    /// stale, bumps its version, and tells the other instances. True when
+    /// Redis took it; false when it is kept, to send when Redis returns.
+    pub async fn revalidate_tag(&self, tag: &str) -> bool {
+        self.revalidate(SharedEvent::Tag(tag.to_string())).await
     }
 
     /// `revalidate_path` for every instance: marks the path's entries in
-    /// Redis for regeneration, bumps the paths version, and tells the others.
-    pub async fn revalidate_path(&self, path: &str) {
-        self.revalidate(SharedEvent::Path(path.to_string())).await;
+    /// Redis for regeneration, bumps the paths version, and tells the
+    /// others. True when Redis took it, as for tags.
+    pub async fn revalidate_path(&self, path: &str) -> bool {
+        self.revalidate(SharedEvent::Path(path.to_string())).await
     }
 
     /// A revalidation Redis cannot take now is kept, and sent when Redis
     /// answers again, so the other instances never miss it.
-    async fn revalidate(&self, event: SharedEvent) {
+    async fn revalidate(&self, event: SharedEvent) -> bool {
         let inner = self.inner.clone();
         let sent = event.clone();
         let name = match &event {
             SharedEvent::Tag(name) | SharedEvent::Path(name) => name.as_str(),
             SharedEvent::AllPaths => "",
         };
-        let done = self
+        let reached = self
             .call(Access::Write, name, move |mut conn| async move {
                 inner.publish(&mut conn, &sent).await
             })
-            .await;
-        if done.is_none() {
+            .await
+            .is_some();
+        if !reached {
             self.inner.pending.keep(event);
         }
+        reached
     }
 
     /// Whether Redis answered the last call.

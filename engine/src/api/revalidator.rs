@@ -7,13 +7,24 @@ use std::sync::Arc;
 
 use actix::{Message, Recipient};
 
+/// What a revalidation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Revalidated {
+    /// The cache entries it marked in this instance's memory.
+    pub entries: usize,
+    /// With a Redis tier: whether Redis took it for the other instances
+    /// now (`true`), or it is kept and sent when Redis returns (`false`).
+    /// `None` without a Redis tier.
+    pub shared: Option<bool>,
+}
+
 /// The next GET of `path` regenerates while it waits.
 pub(crate) struct RevalidatePath {
     pub path: String,
 }
 
 impl Message for RevalidatePath {
-    type Result = usize;
+    type Result = Revalidated;
 }
 
 /// The next GET of every path tagged `tag` is served stale and starts one
@@ -23,7 +34,7 @@ pub(crate) struct RevalidateTag {
 }
 
 impl Message for RevalidateTag {
-    type Result = usize;
+    type Result = Revalidated;
 }
 
 /// Where revalidations go. Cloned for every request: the `Arc` keeps that
@@ -47,10 +58,13 @@ impl Revalidator {
         let message = RevalidatePath {
             path: path.to_string(),
         };
-        self.0.path.send(message).await.unwrap_or_else(|error| {
-            tracing::error!(path, %error, "a path revalidation was not taken");
-            0
-        })
+        match self.0.path.send(message).await {
+            Ok(done) => done.entries,
+            Err(error) => {
+                tracing::error!(path, %error, "a path revalidation was not taken");
+                0
+            }
+        }
     }
 
     /// Revalidates `tag`; the number of entries marked, 0 if the message was
@@ -59,9 +73,12 @@ impl Revalidator {
         let message = RevalidateTag {
             tag: tag.to_string(),
         };
-        self.0.tag.send(message).await.unwrap_or_else(|error| {
-            tracing::error!(tag, %error, "a tag revalidation was not taken");
-            0
-        })
+        match self.0.tag.send(message).await {
+            Ok(done) => done.entries,
+            Err(error) => {
+                tracing::error!(tag, %error, "a tag revalidation was not taken");
+                0
+            }
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! metrics, and on-demand revalidation for operators and the CLI
 //! (`trellis revalidate`). Both need the admin token (the metrics not when
 //! `metrics_public`); see `admin_access` for the rule. Every revalidation,
-//! and every refusal, is logged with the peer's address.
+//! and every refusal, is logged with the peer's address. With a Redis tier
+//! a revalidation's answer says whether it reached the other instances.
 
 use actix::Addr;
 use actix_web::http::header::{self, HeaderValue};
@@ -80,7 +81,7 @@ impl EngineEndpoints {
             return refused(req, refusal);
         }
         let query = SearchParams::parse(req.query_string());
-        let (kind, name, entries) = match (query.get("path"), query.get("tag")) {
+        let (kind, name, done) = match (query.get("path"), query.get("tag")) {
             (Some(path), _) => {
                 let message = RevalidatePath {
                     path: path.to_string(),
@@ -98,11 +99,15 @@ impl EngineEndpoints {
                 return Response::json_error(StatusCode::BAD_REQUEST, "give ?path= or ?tag=");
             }
         };
-        match entries {
-            Ok(entries) => {
+        match done {
+            Ok(done) => {
+                let shared = done.shared.map(|reached| match reached {
+                    true => "reached",
+                    false => "pending",
+                });
                 // `?`: the name is the client's, and Debug escapes it.
-                tracing::info!(peer = %peer(req), kind, name = ?name, entries, "admin revalidation");
-                Response::json(&serde_json::json!({ "revalidated": true, "entries": entries }))
+                tracing::info!(peer = %peer(req), kind, name = ?name, entries = done.entries, shared, "admin revalidation");
+                Response::json(&revalidated(done.entries, shared))
             }
             Err(error) => {
                 tracing::error!(peer = %peer(req), kind, name = ?name, %error, "the supervisor did not take a revalidation");
@@ -110,6 +115,17 @@ impl EngineEndpoints {
             }
         }
     }
+}
+
+/// The answer to a revalidation: the entries marked here and, with a Redis
+/// tier, whether it `reached` the other instances or is `pending` (kept,
+/// and sent when Redis returns).
+fn revalidated(entries: usize, shared: Option<&str>) -> serde_json::Value {
+    let mut answer = serde_json::json!({ "revalidated": true, "entries": entries });
+    if let Some(shared) = shared {
+        answer["shared"] = shared.into();
+    }
+    answer
 }
 
 /// The 403 for a refused call, logged with its reason (never the token).

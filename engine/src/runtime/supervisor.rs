@@ -19,7 +19,7 @@ use crate::api::revalidator::Revalidator;
 use crate::runtime::app_routes::AppRoutes;
 use crate::runtime::local_segment::LocalSegment;
 use crate::runtime::messages::{
-    Completion, PeerRevalidation, Regenerate, RevalidatePath, RevalidateTag,
+    Completion, PeerRevalidation, Regenerate, RevalidatePath, RevalidateTag, Revalidated,
 };
 use crate::runtime::segment_actor::SegmentActor;
 
@@ -197,35 +197,44 @@ impl Supervisor {
 }
 
 impl Handler<RevalidatePath> for Supervisor {
-    type Result = ResponseFuture<usize>;
+    type Result = ResponseFuture<Revalidated>;
 
     /// Here, and on every instance sharing the cache: Redis is told (and
     /// tells the others) before the reply, so what the caller asks next,
-    /// of any instance, sees the revalidation.
+    /// of any instance, sees the revalidation; the reply says whether
+    /// Redis took it.
     fn handle(&mut self, message: RevalidatePath, _: &mut Self::Context) -> Self::Result {
         let shared = self.routes.cache.shared().cloned();
         let here = self.revalidate_path_here(&message.path);
         Box::pin(async move {
-            if let Some(shared) = shared {
-                shared.revalidate_path(&message.path).await;
+            let shared = match shared {
+                Some(shared) => Some(shared.revalidate_path(&message.path).await),
+                None => None,
+            };
+            Revalidated {
+                entries: here,
+                shared,
             }
-            here
         })
     }
 }
 
 impl Handler<RevalidateTag> for Supervisor {
-    type Result = ResponseFuture<usize>;
+    type Result = ResponseFuture<Revalidated>;
 
     /// Here, and on every instance sharing the cache, as for paths.
     fn handle(&mut self, message: RevalidateTag, _: &mut Self::Context) -> Self::Result {
         let shared = self.routes.cache.shared().cloned();
         let here = self.revalidate_tag_here(&message.tag);
         Box::pin(async move {
-            if let Some(shared) = shared {
-                shared.revalidate_tag(&message.tag).await;
+            let shared = match shared {
+                Some(shared) => Some(shared.revalidate_tag(&message.tag).await),
+                None => None,
+            };
+            Revalidated {
+                entries: here,
+                shared,
             }
-            here
         })
     }
 }
