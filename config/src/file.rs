@@ -102,6 +102,7 @@ impl Config {
     /// their routes.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.admin.validate()?;
+        self.cache.validate()?;
         if let Some(problem) = self.cors.as_ref().and_then(CorsPolicy::problem) {
             return Err(ConfigError::Invalid {
                 key: "cors".to_string(),
@@ -403,13 +404,14 @@ permanent = true
     }
 
     #[test]
-    fn debug_output_hides_the_token_and_the_redis_password() {
+    fn debug_output_hides_the_token_the_redis_password_and_the_cache_secret() {
         let mut config = Config::default();
         config.admin.token = Some("s3cr3t-t0k3n".into());
         config.cache.store = "redis://user:hunter2@cache:6379/0".into();
+        config.cache.secret = Some("entry-s1gning-key".into());
         let debug = format!("{config:?}");
         assert!(
-            !debug.contains("s3cr3t") && !debug.contains("hunter2"),
+            !debug.contains("s3cr3t") && !debug.contains("hunter2") && !debug.contains("s1gning"),
             "{debug}"
         );
         assert!(debug.contains("redis://user:***@cache:6379/0"), "{debug}");
@@ -490,6 +492,18 @@ permanent = true
         }
         let set = Config::parse("[admin]\ntoken = \"0123456789abcdef\"\n").unwrap();
         assert!(set.validate().is_ok());
+    }
+
+    #[test]
+    fn an_empty_cache_secret_is_refused() {
+        let err = Config::parse("[cache]\nsecret = \" \"\n")
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("`cache.secret`: is empty"), "{err}");
+        let set = Config::parse("[cache]\nsecret = \"0123456789abcdef\"\n").unwrap();
+        assert_eq!(set.validate(), Ok(()));
     }
 
     #[test]

@@ -203,7 +203,7 @@ pub const ONE_YEAR_SECS: u64 = 31_536_000;
 pub const MEMORY_STORE: &str = "memory";
 
 /// `[cache]`: the revalidation cache's settings. `Debug` hides the Redis
-/// password.
+/// password and the secret.
 #[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CacheConfig {
@@ -241,6 +241,10 @@ pub struct CacheConfig {
     /// waits for a fresh one (Next.js's `expireTime`; a route's `EXPIRE`
     /// overrides it).
     pub expire_secs: u64,
+    /// Signs every entry written to Redis (HMAC-SHA256), and refuses any
+    /// read back without a good signature: set it, the same on every
+    /// instance, when anything else can write to the Redis. Never printed.
+    pub secret: Option<String>,
 }
 
 impl CacheConfig {
@@ -277,6 +281,20 @@ impl CacheConfig {
     pub fn expire(&self) -> Duration {
         Duration::from_secs(self.expire_secs)
     }
+
+    /// An empty secret would sign with a key anyone knows: refused, saying
+    /// what to write.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.secret.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            return Err(ConfigError::Invalid {
+                key: "cache.secret".to_string(),
+                problem: "is empty: set a long random value (`openssl rand -hex 32`), \
+                          the same on every instance, or remove the key"
+                    .to_string(),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Debug for CacheConfig {
@@ -291,6 +309,7 @@ impl fmt::Debug for CacheConfig {
             .field("shared_grace_secs", &self.shared_grace_secs)
             .field("shared_lock_ms", &self.shared_lock_ms)
             .field("shared_budget_bytes", &self.shared_budget_bytes)
+            .field("secret", &self.secret.as_ref().map(|_| REDACTED))
             .finish()
     }
 }
@@ -309,6 +328,7 @@ impl Default for CacheConfig {
             shared_budget_bytes: 256 * 1024 * 1024,
             negative_ttl_secs: 10,
             expire_secs: ONE_YEAR_SECS,
+            secret: None,
         }
     }
 }

@@ -1,10 +1,11 @@
 //! The Redis tier under faults and pressure, over real HTTP and a real
 //! Redis: Redis holds no more than the operator allowed, for no longer;
-//! what Redis refuses for one key is that key's miss and no outage.
+//! what Redis refuses for one key is that key's miss and no outage; what
+//! comes back from Redis is checked as if it were new.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
 use reqwest::Method;
@@ -396,4 +397,85 @@ async fn a_revalidation_redis_cannot_take_answers_pending_and_reaches_the_others
         .admin(Method::POST, "/_trellis/revalidate?path=/page/1")
         .await;
     assert_eq!(json(response).await["shared"], "reached", "Redis is back");
+}
+
+#[actix_web::test]
+async fn with_a_secret_an_entry_written_without_it_or_changed_in_redis_is_a_miss() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let runs = Arc::new(AtomicUsize::new(0));
+    let secret = |config: &mut Config| config.cache.secret = Some("the-app-secret".into());
+    let signer = instance(&redis, pages(runs.clone()), secret);
+    let reader = instance(&redis, pages(runs.clone()), secret);
+    let outsider = instance(&redis, pages(runs.clone()), |_| {});
+
+    assert_eq!(get(&signer, "/page/1").await.1, 1);
+    stored(&redis, "hardening:e:/page/1").await;
+    assert_eq!(
+        get(&reader, "/page/1").await,
+        ("trellis; hit".into(), 1),
+        "signed with the secret: shared"
+    );
+
+    assert_eq!(get(&outsider, "/page/2").await.1, 2);
+    stored(&redis, "hardening:e:/page/2").await;
+    assert_eq!(
+        get(&reader, "/page/2").await,
+        ("trellis; fwd=miss; stored".into(), 3),
+        "unsigned: made again"
+    );
+
+    assert_eq!(get(&signer, "/page/3").await.1, 4);
+    stored(&redis, "hardening:e:/page/3").await;
+    let changed = redis
+        .command(r#"HSET hardening:e:/page/3 body "{\"generation\":99}""#)
+        .await;
+    assert_eq!(changed, ":0", "the body replaced");
+    assert_eq!(
+        get(&reader, "/page/3").await,
+        ("trellis; fwd=miss; stored".into(), 5),
+        "changed after signing: made again"
+    );
+    let metrics = reader.metrics().await;
+    assert!(
+        metric(&metrics, "trellis_shared_store_refused_entries_total") >= 2,
+        "{metrics}"
+    );
+}
+
+#[actix_web::test]
+async fn an_entry_made_in_the_future_is_a_miss_and_one_from_a_clock_a_little_ahead_a_hit() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let runs = Arc::new(AtomicUsize::new(0));
+    let a = instance(&redis, pages(runs.clone()), |_| {});
+    let b = instance(&redis, pages(runs.clone()), |_| {});
+    for (path, generation) in [("/page/1", 1), ("/page/2", 2)] {
+        assert_eq!(get(&a, path).await.1, generation);
+        stored(&redis, &format!("hardening:e:{path}")).await;
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_millis();
+    for (path, ahead) in [("/page/1", 60_000), ("/page/2", 2_000)] {
+        let made = now + ahead;
+        let reply = redis
+            .command(&format!("HSET hardening:e:{path} made {made}"))
+            .await;
+        assert_eq!(reply, ":0", "{path}: made replaced");
+    }
+
+    assert_eq!(
+        get(&b, "/page/1").await,
+        ("trellis; fwd=miss; stored".into(), 3),
+        "a minute ahead: no instance made that"
+    );
+    assert_eq!(
+        get(&b, "/page/2").await,
+        ("trellis; hit".into(), 2),
+        "two seconds ahead: a peer's clock"
+    );
 }

@@ -8,7 +8,7 @@ use super::state::TierState;
 /// Each series: name, type, help, and its value now.
 pub(super) fn render(state: &TierState) -> String {
     let health = &state.health;
-    let series: [(&str, &str, &str, u64); 7] = [
+    let series: [(&str, &str, &str, u64); 8] = [
         (
             "trellis_shared_store_up",
             "gauge",
@@ -32,6 +32,12 @@ pub(super) fn render(state: &TierState) -> String {
             "counter",
             "Reads Redis refused for one key (a key of the wrong type): a miss for that key.",
             health.read_errors(),
+        ),
+        (
+            "trellis_shared_store_refused_entries_total",
+            "counter",
+            "Entries read from Redis and refused (unreadable, made in the future, unsigned or wrongly signed): misses.",
+            state.refusals.count(),
         ),
         (
             "trellis_shared_store_used_bytes",

@@ -26,7 +26,7 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `P:e:{key}` | hash | `status`, `made` (unix ms), `headers`, `body`, and `expired` / `invalidated` flags |
+//! | `P:e:{key}` | hash | `status`, `made` (unix ms), `headers`, `body`, `sig` (with `[cache] secret`), and `expired` / `invalidated` flags |
 //! | `P:l:{key}` | string | the regeneration lock, with its holder's token |
 //! | `P:t:{tag}` | sorted set | the entry keys of the segments carrying the tag, scored by their expiry |
 //! | `P:p:{path}` | sorted set | the entry keys of a path (one per query, where keyed by query), scored alike |
@@ -41,7 +41,10 @@
 //!
 //! - `store`: [`SharedStore`] and its calls, each within the deadline.
 //! - `options`: [`SharedOptions`].
-//! - `entry`: [`SharedEntry`], and how an entry is encoded in its hash.
+//! - `entry`: [`SharedEntry`], how an entry is encoded in its hash, and
+//!   the checks of one read back (signed, readable, not from the future);
+//!   `signature`: the HMAC with `[cache] secret`; `refusals`: entries not
+//!   taken, counted and logged once per key.
 //! - `events`: [`SharedEvent`], revalidations kept during an outage, and
 //!   versions seen; `pubsub`: publishing, listening, catching up.
 //! - `health`: whether Redis is up, what a failed call means (an outage,
@@ -58,7 +61,9 @@ mod health;
 mod metrics;
 mod options;
 mod pubsub;
+mod refusals;
 mod scripts;
+mod signature;
 mod state;
 mod store;
 mod throttle;

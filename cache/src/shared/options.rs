@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use trellis_config::redact_url;
+use trellis_config::{redact_url, REDACTED};
 
-/// How an instance reaches the shared tier. `Debug` hides the password.
+/// How an instance reaches the shared tier. `Debug` hides the password
+/// and the secret.
 #[derive(Clone)]
 pub struct SharedOptions {
     /// `redis://host:port/db` (or `rediss://`, `unix://`).
@@ -21,6 +22,9 @@ pub struct SharedOptions {
     /// Redis's memory use (all of it, `used_memory`) past which no entry
     /// is written.
     pub budget_bytes: u64,
+    /// Signs every entry written, and refuses any read without a good
+    /// signature: `[cache] secret`.
+    pub secret: Option<String>,
 }
 
 impl std::fmt::Debug for SharedOptions {
@@ -33,6 +37,7 @@ impl std::fmt::Debug for SharedOptions {
             .field("lock_ttl", &self.lock_ttl)
             .field("tags", &self.tags)
             .field("budget_bytes", &self.budget_bytes)
+            .field("secret", &self.secret.as_ref().map(|_| REDACTED))
             .finish()
     }
 }

@@ -20,7 +20,7 @@ impl Scripts {
 
 /// KEYS: entry, lock, path set, tag sets. ARGV: ttl ms, status, made
 /// (unix ms, the writer's now), headers, body, lock token (empty: none
-/// held).
+/// held), signature (empty: none).
 ///
 /// A membership set is a sorted set scored by each member's expiry, so a
 /// write first drops the members already gone: a set holds the live
@@ -32,6 +32,9 @@ local ttl = tonumber(ARGV[1])
 local now = tonumber(ARGV[3])
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'made', ARGV[3], 'headers', ARGV[4], 'body', ARGV[5])
+if ARGV[7] ~= '' then
+  redis.call('HSET', KEYS[1], 'sig', ARGV[7])
+end
 redis.call('PEXPIRE', KEYS[1], ttl)
 for i = 3, #KEYS do
   local kind = redis.call('TYPE', KEYS[i])['ok']

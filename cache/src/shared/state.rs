@@ -14,7 +14,9 @@ use super::budget::WriteBudget;
 use super::events::{Pending, Versions};
 use super::health::Health;
 use super::options::SharedOptions;
+use super::refusals::Refusals;
 use super::scripts::Scripts;
+use super::signature::Signer;
 
 pub(super) struct TierState {
     pub client: redis::Client,
@@ -27,6 +29,9 @@ pub(super) struct TierState {
     pub pending: Pending,
     pub scripts: Scripts,
     pub budget: WriteBudget,
+    /// Signs entries written and checks those read, with `[cache] secret`.
+    pub signer: Option<Signer>,
+    pub refusals: Refusals,
 }
 
 impl TierState {
@@ -40,6 +45,8 @@ impl TierState {
             pending: Pending::default(),
             scripts: Scripts::new(),
             budget: WriteBudget::new(options.budget_bytes),
+            signer: options.secret.as_deref().map(Signer::new),
+            refusals: Refusals::default(),
             options,
         }
     }

@@ -12,7 +12,7 @@ use tokio::runtime::Handle;
 use trellis_config::{redact_url, scrub_url};
 
 use super::budget::ENTRY_OVERHEAD;
-use super::entry::{decode_entry, encode_headers, SharedEntry};
+use super::entry::{decode_entry, encode_entry, unix_ms, SharedEntry};
 use super::events::SharedEvent;
 use super::health::Access;
 use super::metrics;
@@ -113,15 +113,23 @@ impl SharedStore {
             .spawn(async move { inner.listen(&deliver).await });
     }
 
-    /// The entry for `key`, if Redis holds one and answers in time.
+    /// The entry for `key`, if Redis holds one, answers in time, and the
+    /// entry passes the checks of a new one (see [`decode_entry`]).
     pub async fn get(&self, key: &str) -> Option<SharedEntry> {
         let entry_key = self.inner.key("e", key);
+        let read_key = entry_key.clone();
         let fields: HashMap<String, Vec<u8>> = self
             .call(Access::Read, key, move |mut conn| async move {
-                conn.hgetall(entry_key).await
+                conn.hgetall(read_key).await
             })
             .await?;
-        decode_entry(&fields)
+        if fields.is_empty() {
+            return None;
+        }
+        let signer = self.inner.signer.as_ref();
+        decode_entry(&entry_key, &fields, signer, unix_ms())
+            .inspect_err(|refusal| self.inner.refusals.refused(key, *refusal))
+            .ok()
     }
 
     /// Asks for the right to regenerate `key` across all instances. With
@@ -183,6 +191,12 @@ impl SharedStore {
                     false => inner.release(&mut conn, lock_key, token).await,
                 };
             }
+            let encoded = encode_entry(
+                &entry_key,
+                &write.response,
+                write.made_unix_ms,
+                inner.signer.as_ref(),
+            );
             let mut invocation = inner.scripts.put.prepare_invoke();
             invocation
                 .key(&entry_key)
@@ -193,11 +207,12 @@ impl SharedStore {
             }
             invocation
                 .arg(write.ttl.as_millis().max(1) as u64)
-                .arg(write.response.status.as_u16())
-                .arg(write.made_unix_ms)
-                .arg(encode_headers(&write.response.headers))
+                .arg(encoded.status)
+                .arg(encoded.made)
+                .arg(encoded.headers)
                 .arg(write.response.body.as_ref())
-                .arg(token);
+                .arg(token)
+                .arg(encoded.signature.unwrap_or_default());
             invocation.invoke_async::<i64>(&mut conn).await.map(drop)
         });
     }
@@ -331,7 +346,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_url_redis_cannot_use_is_named_without_its_password() {
+    fn a_url_redis_cannot_use_is_named_without_its_password_nor_the_secret() {
         let options = SharedOptions {
             url: "redis://user:hunter2@cache:notaport/0".into(),
             key_prefix: "t".into(),
@@ -340,6 +355,7 @@ mod tests {
             lock_ttl: Duration::from_millis(10),
             tags: vec![],
             budget_bytes: 1 << 20,
+            secret: Some("s3cr3t".into()),
         };
         let error = SharedStore::start(options.clone())
             .err()
@@ -350,6 +366,9 @@ mod tests {
             "{error}"
         );
         let debug = format!("{options:?}");
-        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("s3cr3t"),
+            "{debug}"
+        );
     }
 }

@@ -213,5 +213,6 @@ fn shared_options(url: &str, config: &Config, specs: &[SegmentSpec]) -> SharedOp
         lock_ttl: config.cache.shared_lock(),
         tags,
         budget_bytes: config.cache.shared_budget_bytes,
+        secret: config.cache.secret.clone(),
     }
 }
