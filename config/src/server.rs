@@ -202,6 +202,9 @@ pub const ONE_YEAR_SECS: u64 = 31_536_000;
 /// `[cache] store` for a cache of this instance's own.
 pub const MEMORY_STORE: &str = "memory";
 
+/// `[cache] key_prefix` unless set: the server adds the app's name to it.
+pub const DEFAULT_KEY_PREFIX: &str = "trellis";
+
 /// `[cache]`: the revalidation cache's settings. `Debug` hides the Redis
 /// password and the secret.
 #[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -219,7 +222,8 @@ pub struct CacheConfig {
     /// on it, with one regeneration per key and revalidation reaching all.
     pub store: String,
     /// Prefix of every Redis key, so instances of different apps can share
-    /// one Redis.
+    /// one Redis. Left at [`DEFAULT_KEY_PREFIX`], the app's crate name is
+    /// added (`trellis:shop`): two apps never share keys by default.
     pub key_prefix: String,
     /// The longest a request waits on Redis before going on without it.
     pub shared_timeout_ms: u64,
@@ -321,7 +325,7 @@ impl Default for CacheConfig {
             tick_ms: 1000,
             time_to_idle_secs: 600,
             store: MEMORY_STORE.to_string(),
-            key_prefix: "trellis".to_string(),
+            key_prefix: DEFAULT_KEY_PREFIX.to_string(),
             shared_timeout_ms: 50,
             shared_grace_secs: 300,
             shared_lock_ms: 5000,

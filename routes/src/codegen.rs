@@ -80,9 +80,12 @@ pub fn generate(routes: &[DiscoveredRoute]) -> String {
     quote! {
         #(#modules)*
 
-        /// The routes of the app folder, discovered when the crate was built.
+        /// The routes of the app folder, discovered when the crate was built,
+        /// under the name of the crate they are built into.
         pub fn router() -> ::trellis::Router {
-            ::trellis::Router::new() #(#registrations)*
+            ::trellis::Router::new()
+                .app_name(::core::env!("CARGO_PKG_NAME"))
+                #(#registrations)*
         }
     }
     .to_string()
@@ -151,6 +154,10 @@ mod tests {
         assert!(
             code.contains(".route_file(\"/posts\",\"app/posts/route.rs\""),
             "{code}"
+        );
+        assert!(
+            code.contains(".app_name(::core::env!(\"CARGO_PKG_NAME\"))"),
+            "named after the crate it is compiled into: {code}"
         );
         assert!(code.contains(".get(route_0::GET)"), "{code}");
         assert!(code.contains(".post(|_,_|route_0::POST())"), "{code}");

@@ -479,3 +479,31 @@ async fn an_entry_made_in_the_future_is_a_miss_and_one_from_a_clock_a_little_ahe
         "two seconds ahead: a peer's clock"
     );
 }
+
+#[actix_web::test]
+async fn the_default_key_prefix_names_the_app_so_apps_on_one_redis_share_no_keys() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let default_prefix =
+        |config: &mut Config| config.cache.key_prefix = Config::default().cache.key_prefix;
+    // The demo app, generated from app/ inside the `trellis` package.
+    let demo = instance(&redis, crate::app::router(), default_prefix);
+    let shop = instance(
+        &redis,
+        pages(Arc::default()).app_name("shop"),
+        default_prefix,
+    );
+    let unnamed = instance(&redis, pages(Arc::default()), default_prefix);
+
+    assert_eq!(demo.get("/posts").await.status(), 200);
+    stored(&redis, "trellis:trellis:e:/posts").await;
+    assert_eq!(get(&shop, "/page/1").await.1, 1);
+    stored(&redis, "trellis:shop:e:/page/1").await;
+    assert_eq!(
+        get(&unnamed, "/page/1").await,
+        ("trellis; fwd=miss; stored".into(), 1),
+        "not the shop's entry"
+    );
+    stored(&redis, "trellis:app:e:/page/1").await;
+}

@@ -23,6 +23,8 @@ use crate::api::segment::Segment;
 #[derive(Default)]
 pub struct Router {
     pub(crate) registrations: Vec<Registration>,
+    /// The app's crate name, for the default Redis key prefix.
+    pub(crate) app_name: Option<String>,
 }
 
 /// One route as registered: its pattern, where it came from, its segment.
@@ -58,6 +60,14 @@ impl Router {
     pub fn route(self, pattern: &str, segment: Segment) -> Self {
         let source = format!("Router::route({pattern:?})");
         self.route_file(pattern, &source, segment)
+    }
+
+    /// What generated code calls, with the package name of the crate
+    /// serving: the default Redis key prefix is `trellis:<name>`.
+    #[doc(hidden)]
+    pub fn app_name(mut self, name: &str) -> Self {
+        self.app_name = Some(name.to_string());
+        self
     }
 
     /// What generated code calls: like `route`, naming the route file.

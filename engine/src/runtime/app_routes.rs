@@ -9,7 +9,9 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use trellis_cache::{
     CachePolicy, Clock, MemoryStore, RevalidationCache, SegmentSpec, SharedOptions, SharedStore,
 };
-use trellis_config::{Config, ConfigError, CorsPolicy, Dynamic, RouteKind, RouteOverride};
+use trellis_config::{
+    Config, ConfigError, CorsPolicy, Dynamic, RouteKind, RouteOverride, DEFAULT_KEY_PREFIX,
+};
 use trellis_routes::{RouteError, RoutePattern, RouteTable};
 
 use crate::api::router::{RouteSummary, Router};
@@ -107,9 +109,10 @@ impl AppRoutes {
             config.cache.budget_bytes,
             config.cache.time_to_idle(),
         ));
+        let app_name = router.app_name.as_deref().unwrap_or(DEFAULT_APP_NAME);
         let shared = match config.cache.redis_url() {
             Some(url) => Some(
-                SharedStore::start(shared_options(url, config, &specs))
+                SharedStore::start(shared_options(url, config, &specs, app_name))
                     .map_err(ServerError::SharedStore)?,
             ),
             None => None,
@@ -199,15 +202,28 @@ fn apply_override(
     segment.added_headers.extend(headers);
 }
 
-/// What the shared tier needs: where Redis is, its limits, and every tag
-/// (to catch up on tag revalidations missed while disconnected).
-fn shared_options(url: &str, config: &Config, specs: &[SegmentSpec]) -> SharedOptions {
+/// The app's name in the default key prefix when no name was given.
+const DEFAULT_APP_NAME: &str = "app";
+
+/// What the shared tier needs: where Redis is, its limits, every tag (to
+/// catch up on tag revalidations missed while disconnected), and the key
+/// prefix: the default one names the app, so that two apps on one Redis
+/// never read each other's entries.
+fn shared_options(
+    url: &str,
+    config: &Config,
+    specs: &[SegmentSpec],
+    app_name: &str,
+) -> SharedOptions {
     let mut tags: Vec<String> = specs.iter().flat_map(|s| s.tags.clone()).collect();
     tags.sort();
     tags.dedup();
     SharedOptions {
         url: url.to_string(),
-        key_prefix: config.cache.key_prefix.clone(),
+        key_prefix: match config.cache.key_prefix.as_str() {
+            DEFAULT_KEY_PREFIX => format!("{DEFAULT_KEY_PREFIX}:{app_name}"),
+            chosen => chosen.to_string(),
+        },
         timeout: config.cache.shared_timeout(),
         grace: config.cache.shared_grace(),
         lock_ttl: config.cache.shared_lock(),
