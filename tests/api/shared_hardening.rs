@@ -302,7 +302,13 @@ async fn a_flood_of_distinct_keys_stays_within_the_redis_budget_and_revalidation
     let requests = futures_util::stream::iter(1..=FLOOD_REQUESTS)
         .map(|id| {
             let a = &a;
-            async move { a.get(&format!("/flood/{id}")).await.status() }
+            async move {
+                let response = a.get(&format!("/flood/{id}")).await;
+                let status = response.status();
+                // Read to the end, so the connection serves the next one.
+                response.bytes().await.expect("the whole body");
+                status
+            }
         })
         .buffer_unordered(FLOOD_CONCURRENCY)
         .collect::<Vec<_>>();

@@ -154,7 +154,9 @@ impl TierState {
             .map(|tag| format!("{prefix}:v:tag:{tag}"))
             .collect();
         keys.push(format!("{prefix}:v:paths"));
-        let versions: RedisResult<Vec<Option<i64>>> =
+        // As text: a counter something else overwrote must not stop the
+        // catching up on every other.
+        let versions: RedisResult<Vec<Option<String>>> =
             redis::cmd("MGET").arg(&keys).query_async(&mut conn).await;
         let Ok(versions) = versions else {
             return;
@@ -167,7 +169,8 @@ impl TierState {
                 .chain(std::iter::once(None)),
         ) {
             // A version never bumped is 0, so the first bump is news.
-            if self.versions.saw(key, version.unwrap_or(0)) {
+            let version = version.and_then(|v| v.parse().ok()).unwrap_or(0);
+            if self.versions.saw(key, version) {
                 deliver(match tag {
                     Some(tag) => SharedEvent::Tag(tag.clone()),
                     None => SharedEvent::AllPaths,

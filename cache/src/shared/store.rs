@@ -30,7 +30,8 @@ pub enum LockOutcome {
     Acquired(LockToken),
     /// Another instance is regenerating the key.
     HeldElsewhere,
-    /// Redis did not answer: regenerate locally.
+    /// Redis did not answer or refused, or is at its budget: regenerate
+    /// locally.
     Unavailable,
 }
 
@@ -114,7 +115,9 @@ impl SharedStore {
     }
 
     /// The entry for `key`, if Redis holds one, answers in time, and the
-    /// entry passes the checks of a new one (see [`decode_entry`]).
+    /// entry passes the checks of a new one: signed with the secret, if
+    /// set, readable, and not made in the future. A refused entry is a
+    /// miss, counted and logged.
     pub async fn get(&self, key: &str) -> Option<SharedEntry> {
         let entry_key = self.inner.key("e", key);
         let read_key = entry_key.clone();
