@@ -112,7 +112,8 @@ async fn a_write_redis_refuses_for_want_of_memory_is_counted_and_redis_stays_up(
     let runs = Arc::new(AtomicUsize::new(0));
     let a = instance(&redis, pages(runs.clone()), |_| {});
     let b = instance(&redis, pages(runs.clone()), |_| {});
-    // Below what Redis already uses: every write is refused with OOM.
+    // Below what Redis already uses: Redis answers OOM to commands that
+    // grow its memory, the lock's SET among them.
     assert_eq!(redis.command("CONFIG SET maxmemory 1").await, "+OK");
 
     let (status, _) = get(&a, "/page/1").await;
