@@ -14,7 +14,9 @@
 //! - `store`: the [`Store`] trait; `memory`: [`MemoryStore`] on moka, bounded
 //!   by bytes.
 //! - `shared`: [`SharedStore`], the second tier on Redis that several
-//!   instances share: one regeneration per key, invalidation reaching all.
+//!   instances share: one regeneration per key, invalidation reaching all,
+//!   within a byte budget, each entry read back checked (and, with a
+//!   secret, its signature).
 //! - `clock`: [`Clock`], the time freshness is computed from.
 //! - `metrics`: per-segment counters and their Prometheus text.
 
