@@ -34,6 +34,5 @@ pub use rules::{HeaderRule, RedirectRule, RouteOverride};
 pub use segment::{Dynamic, RouteKind, SegmentConfig};
 pub use server::{
     is_authority, is_authority_bytes, AdminConfig, CacheConfig, LimitsConfig, ServerConfig,
-    DEFAULT_KEY_PREFIX,
-    MEMORY_STORE, ONE_YEAR_SECS,
+    DEFAULT_KEY_PREFIX, MEMORY_STORE, ONE_YEAR_SECS,
 };
