@@ -10,7 +10,7 @@ use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::stats::{CacheKind, ErrorKind};
+use super::outcome::{CacheKind, ErrorKind};
 
 /// What one response said, as far as the report cares.
 #[derive(Debug, Clone, Copy)]

@@ -1,6 +1,6 @@
 //! Drives the load: worker threads, each a single-threaded runtime running
 //! its share of the connections, in a closed loop (send when the last
-//! response is in) or an open loop at a constant rate.
+//! response is in) or an open loop at the pace its phases set.
 //!
 //! While responses keep coming, each load thread polls its sockets without
 //! sleeping (see [`Busy`]).
@@ -13,40 +13,17 @@
 //! counted: latency is taken as if every request had gone out on time.
 
 use std::cell::{Cell, RefCell};
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-
 use super::connection::Connection;
-use super::stats::{ErrorKind, Stats};
-
-/// How long to run.
-#[derive(Debug, Clone, Copy)]
-pub enum Until {
-    Elapsed(Duration),
-    Requests(u64),
-}
-
-/// Everything a run needs to know.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub addr: SocketAddr,
-    pub request: Bytes,
-    pub head_only: bool,
-    pub connections: usize,
-    pub threads: usize,
-    pub until: Until,
-    /// Requests per second across all connections (open loop).
-    pub rate: Option<f64>,
-    pub timeout: Duration,
-    /// Keep each load thread polling while responses keep coming (see
-    /// [`Busy`]); for a load generator pinned to cores of its own.
-    pub spin: bool,
-}
+use super::outcome::ErrorKind;
+use super::plan::{Pace, Plan, Until};
+use super::random::Random;
+use super::request::Scratch;
+use super::stats::{Sample, Stats};
 
 /// Counters the progress line reads while the run goes on.
 #[derive(Debug, Default)]
@@ -86,10 +63,10 @@ pub fn run(plan: &Plan, progress: &Arc<Progress>) -> (Stats, Duration) {
             })
         })
         .collect();
-    let mut total = Stats::new();
+    let mut total = Stats::new(plan.mix.count());
     for thread in threads {
         if let Ok(stats) = thread.join() {
-            total.merge(&stats);
+            total.merge(stats);
         }
     }
     (total, start.elapsed())
@@ -111,10 +88,11 @@ struct Shared {
 
 /// Runs connections numbered `connections` (of all the run's) on this thread.
 async fn drive(plan: Plan, connections: std::ops::Range<usize>, shared: Shared) -> Stats {
-    // One histogram for the thread, not one per connection: each covers up
-    // to an hour at three significant digits (about 190 KB), and clearing
-    // and faulting in one per connection slowed the first 100 ms of a run.
-    let stats = Rc::new(RefCell::new(Stats::new()));
+    // One set of histograms for the thread, not one per connection: each
+    // covers up to an hour at three significant digits (about 190 KB), and
+    // clearing and faulting in one per connection slowed the first 100 ms
+    // of a run.
+    let stats = Rc::new(RefCell::new(Stats::new(plan.mix.count())));
     let busy = Rc::new(Busy::default());
     let local = tokio::task::LocalSet::new();
     let tasks: Vec<_> = connections
@@ -140,11 +118,15 @@ async fn drive(plan: Plan, connections: std::ops::Range<usize>, shared: Shared) 
         })
         .await;
     // Every connection has ended, and with it its handle on the stats.
-    Rc::try_unwrap(stats).map_or_else(|shared| shared.replace(Stats::new()), RefCell::into_inner)
+    let requests = plan.mix.count();
+    Rc::try_unwrap(stats).map_or_else(
+        |shared| shared.replace(Stats::new(requests)),
+        RefCell::into_inner,
+    )
 }
 
-/// Connection number `index` of the run: sends, reads, records, until the
-/// run ends.
+/// Connection number `index` of the run: picks, sends, reads, records,
+/// until the run ends.
 async fn connection_loop(
     plan: Plan,
     index: usize,
@@ -157,20 +139,19 @@ async fn connection_loop(
         progress,
         remaining,
     } = shared;
-    let interval = plan
-        .rate
-        .map(|rate| Duration::from_secs_f64(plan.connections as f64 / rate.max(f64::MIN_POSITIVE)));
     let deadline = match plan.until {
         Until::Elapsed(duration) => Some(start + duration),
         Until::Requests(_) => None,
     };
     let counted = matches!(plan.until, Until::Requests(_));
-    // The open loop's schedule, staggered so that the connections do not
-    // all send at the same instants.
-    let mut next_send = start
-        + interval.map_or(Duration::ZERO, |interval| {
-            interval.mul_f64(index as f64 / plan.connections as f64)
-        });
+    // Each connection draws from a stream of its own, so that connections
+    // do not send the same values in step.
+    let mut random = Random::new(plan.seed.wrapping_add(index as u64));
+    let mut scratch = Scratch::default();
+    // The open loop's requests are numbered across the run; this connection
+    // sends every `connections`th, starting at its own index (see
+    // `schedule`).
+    let mut next_due = index as u64;
     // When the last response would have come had every request gone out
     // on time: the server's delays carry over to the next request, the
     // load generator's own lateness does not.
@@ -193,57 +174,71 @@ async fn connection_loop(
         }
         // When the request is meant to go, and when it would have gone had
         // every request before it gone on time: after the previous response.
-        let (intended, punctual) = match interval {
-            Some(interval) => {
-                let at = next_send;
-                next_send += interval;
+        let (intended, punctual) = match &plan.pace {
+            Pace::Open(schedule) => {
+                let Some(offset) = schedule.due(next_due) else {
+                    break;
+                };
+                next_due += plan.connections as u64;
+                let at = start + offset;
                 if deadline.is_some_and(|d| at >= d) {
                     break;
                 }
                 wait_until(at, plan.spin).await;
                 (at, at.max(punctual_done))
             }
-            None => (now, now),
+            Pace::Closed => (now, now),
         };
+        let (request, prepared) = plan.mix.pick(&mut random);
         let outcome = match connection.as_mut() {
             Some(open) => Ok(open),
-            None => Connection::open(plan.addr)
+            None => Connection::open(plan.target.addr)
                 .await
                 .map(|open| connection.insert(open)),
         };
         let open = match outcome {
             Ok(open) => open,
             Err(_) => {
-                fail(&stats, &progress, ErrorKind::Connect);
+                fail(
+                    &stats,
+                    &progress,
+                    request,
+                    start.elapsed(),
+                    ErrorKind::Connect,
+                );
                 // Do not spin on a server that refuses connections.
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             }
         };
         // The open loop may have slept since `now`.
-        let sent_at = if interval.is_some() {
-            Instant::now()
-        } else {
-            now
+        let sent_at = match plan.pace {
+            Pace::Open(_) => Instant::now(),
+            Pace::Closed => now,
         };
         if sent_at + plan.timeout > watchdog_at + plan.timeout / 10 {
             watchdog_at = sent_at + plan.timeout;
             watchdog.as_mut().reset(watchdog_at.into());
         }
+        let bytes = prepared.render(&mut random, &mut scratch);
         let outcome = tokio::select! {
             biased;
-            reply = open.exchange(&plan.request, plan.head_only) => Ok(reply),
+            reply = open.exchange(bytes, prepared.head_only()) => Ok(reply),
             () = &mut watchdog => Err(()),
         };
-        punctual_done = punctual + sent_at.elapsed();
+        let done = Instant::now();
+        punctual_done = punctual + (done - sent_at);
+        let at = done - start;
         match outcome {
             Ok(Ok(reply)) => {
-                stats.borrow_mut().record(
-                    punctual_done - intended,
-                    reply.status,
-                    reply.cache,
-                    reply.bytes,
-                );
+                stats.borrow_mut().record(Sample {
+                    request,
+                    at,
+                    latency: punctual_done - intended,
+                    status: reply.status,
+                    cache: reply.cache,
+                    bytes: reply.bytes,
+                });
                 progress.requests.fetch_add(1, Ordering::Relaxed);
                 busy.response();
                 if reply.close {
@@ -251,11 +246,11 @@ async fn connection_loop(
                 }
             }
             Ok(Err(kind)) => {
-                fail(&stats, &progress, kind);
+                fail(&stats, &progress, request, at, kind);
                 connection = None;
             }
             Err(_) => {
-                fail(&stats, &progress, ErrorKind::Timeout);
+                fail(&stats, &progress, request, at, ErrorKind::Timeout);
                 connection = None;
             }
         }
@@ -306,7 +301,8 @@ const SPIN_FOR: Duration = Duration::from_micros(100);
 /// wake-ups out of what is measured; after [`SPIN_FOR`] without a response
 /// (a slow server, an open loop between sends) the thread sleeps again.
 ///
-/// Only for a load generator pinned to cores of its own ([`owns_cores`]):
+/// Only for a load generator pinned to cores of its own
+/// ([`owns_cores`](super::cores::owns_cores)):
 /// on a core shared with the server, spinning takes time the server needs.
 /// Each turn still gives way to any other thread waiting for the core.
 #[derive(Default)]
@@ -343,38 +339,14 @@ impl Busy {
     }
 }
 
-/// Whether `threads` load threads can each have a core to themselves: the
-/// process was pinned (`taskset`) to some of the machine's cores, at least
-/// one a thread. Unpinned, the load shares cores with whatever it loads.
-pub fn owns_cores(threads: usize) -> bool {
-    let allowed = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("Cpus_allowed_list:"))
-                .and_then(count_cpu_list)
-        });
-    let online = std::fs::read_to_string("/sys/devices/system/cpu/online")
-        .ok()
-        .and_then(|list| count_cpu_list(&list));
-    matches!((allowed, online), (Some(allowed), Some(online)) if allowed >= threads && allowed < online)
-}
-
-/// Counts the CPUs in a kernel CPU list such as `0-3,8,10-11`.
-fn count_cpu_list(list: &str) -> Option<usize> {
-    list.trim().split(',').try_fold(0, |count, part| {
-        let (first, last) = part.split_once('-').unwrap_or((part, part));
-        let (first, last) = (
-            first.trim().parse::<usize>().ok()?,
-            last.trim().parse::<usize>().ok()?,
-        );
-        Some(count + last.checked_sub(first)? + 1)
-    })
-}
-
-fn fail(stats: &RefCell<Stats>, progress: &Progress, kind: ErrorKind) {
-    stats.borrow_mut().record_error(kind);
+fn fail(
+    stats: &RefCell<Stats>,
+    progress: &Progress,
+    request: usize,
+    at: Duration,
+    kind: ErrorKind,
+) {
+    stats.borrow_mut().record_error(request, at, kind);
     progress.errors.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -387,15 +359,6 @@ mod tests {
         let shares: Vec<usize> = (0..3).map(|i| share(10, 3, i)).collect();
         assert_eq!(shares, [4, 3, 3]);
         assert_eq!(shares.iter().sum::<usize>(), 10);
-    }
-
-    #[test]
-    fn cpu_lists_count_ranges_and_single_cpus() {
-        assert_eq!(count_cpu_list("0-1\n"), Some(2));
-        assert_eq!(count_cpu_list("1"), Some(1));
-        assert_eq!(count_cpu_list("0-3,8,10-11"), Some(7));
-        assert_eq!(count_cpu_list("3-1"), None);
-        assert_eq!(count_cpu_list("all"), None);
     }
 
     /// A load thread's runtime.

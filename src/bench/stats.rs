@@ -1,88 +1,37 @@
 //! What a load run measured: latency in an HDR histogram, responses by status
-//! and by `Cache-Status`, errors by kind, and bytes; merged across threads.
+//! and by `Cache-Status`, errors by kind, bytes, each request of the mix on
+//! its own, and all of it over time ([`Series`]); merged across threads.
 
 use std::fmt::Write;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-/// How the server's cache answered, from `Cache-Status` (RFC 9211).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CacheKind {
-    Hit,
-    Stale,
-    Miss,
-    Bypass,
-    None,
+use super::outcome::{CacheKind, ErrorKind};
+use super::series::Series;
+
+/// One response, as recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// Which request of the mix it answered.
+    pub request: usize,
+    /// When it came, from the start of the run.
+    pub at: Duration,
+    pub latency: Duration,
+    pub status: u16,
+    pub cache: CacheKind,
+    /// Bytes of the whole response, head included.
+    pub bytes: usize,
 }
 
-impl CacheKind {
-    const ALL: [CacheKind; 5] = [
-        CacheKind::Hit,
-        CacheKind::Stale,
-        CacheKind::Miss,
-        CacheKind::Bypass,
-        CacheKind::None,
-    ];
-
-    pub fn of(value: &[u8]) -> CacheKind {
-        let has = |needle: &[u8]| value.windows(needle.len()).any(|w| w == needle);
-        if has(b"fwd=bypass") {
-            CacheKind::Bypass
-        } else if has(b"fwd=") {
-            CacheKind::Miss
-        } else if has(b"ttl=-") {
-            CacheKind::Stale
-        } else if has(b"hit") {
-            CacheKind::Hit
-        } else {
-            CacheKind::None
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            CacheKind::Hit => "hit",
-            CacheKind::Stale => "stale",
-            CacheKind::Miss => "miss",
-            CacheKind::Bypass => "bypass",
-            CacheKind::None => "none",
-        }
-    }
-}
-
-/// Why a request got no response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    Connect,
-    Write,
-    Read,
-    Closed,
-    Parse,
-    Timeout,
-}
-
-impl ErrorKind {
-    const ALL: [ErrorKind; 6] = [
-        ErrorKind::Connect,
-        ErrorKind::Write,
-        ErrorKind::Read,
-        ErrorKind::Closed,
-        ErrorKind::Parse,
-        ErrorKind::Timeout,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            ErrorKind::Connect => "connect",
-            ErrorKind::Write => "write",
-            ErrorKind::Read => "read",
-            ErrorKind::Closed => "closed",
-            ErrorKind::Parse => "parse",
-            ErrorKind::Timeout => "timeout",
-        }
-    }
+/// One request of the mix: how often it was answered or not, and how fast.
+#[derive(Debug, Clone)]
+struct Tally {
+    errors: u64,
+    /// Microseconds, to two significant digits: a breakdown, not the
+    /// headline figure.
+    latency: Histogram<u32>,
 }
 
 /// One thread's measurements, or all of them merged.
@@ -93,37 +42,58 @@ pub struct Stats {
     by_cache: [u64; 5],
     errors: [u64; 6],
     bytes: u64,
+    by_request: Vec<Tally>,
+    series: Series,
 }
 
 impl Stats {
-    pub fn new() -> Stats {
+    /// Empty, for a mix of `requests` requests.
+    pub fn new(requests: usize) -> Stats {
+        let tally = Tally {
+            errors: 0,
+            latency: Histogram::new_with_bounds(1, 3_600_000_000, 2)
+                .expect("valid histogram bounds; this is a bug in Trellis"),
+        };
         Stats {
             latency: Histogram::new_with_bounds(1, 3_600_000_000, 3)
-                .expect("valid histogram bounds"),
+                .expect("valid histogram bounds; this is a bug in Trellis"),
             by_status: vec![0; 600],
             by_cache: [0; 5],
             errors: [0; 6],
             bytes: 0,
+            by_request: vec![tally; requests],
+            series: Series::default(),
         }
     }
 
-    pub fn record(&mut self, latency: Duration, status: u16, cache: CacheKind, bytes: usize) {
-        let micros = u64::try_from(latency.as_micros())
+    pub fn record(&mut self, sample: Sample) {
+        let micros = u64::try_from(sample.latency.as_micros())
             .unwrap_or(u64::MAX)
             .max(1);
         self.latency.saturating_record(micros);
-        if let Some(count) = self.by_status.get_mut(usize::from(status)) {
+        if let Some(count) = self.by_status.get_mut(usize::from(sample.status)) {
             *count += 1;
         }
-        self.by_cache[cache as usize] += 1;
-        self.bytes += bytes as u64;
+        self.by_cache[sample.cache as usize] += 1;
+        self.bytes += sample.bytes as u64;
+        if let Some(tally) = self.by_request.get_mut(sample.request) {
+            tally.latency.saturating_record(micros);
+        }
+        self.series
+            .record(sample.at, micros, sample.status, sample.cache, sample.bytes);
     }
 
-    pub fn record_error(&mut self, kind: ErrorKind) {
+    /// Request `request` of the mix got no response, given up `at`.
+    pub fn record_error(&mut self, request: usize, at: Duration, kind: ErrorKind) {
         self.errors[kind as usize] += 1;
+        if let Some(tally) = self.by_request.get_mut(request) {
+            tally.errors += 1;
+        }
+        self.series.record_error(at);
     }
 
-    pub fn merge(&mut self, other: &Stats) {
+    pub fn merge(&mut self, other: Stats) {
+        // Same bounds and precision: adding cannot fail.
         let _ = self.latency.add(&other.latency);
         for (mine, theirs) in self.by_status.iter_mut().zip(&other.by_status) {
             *mine += theirs;
@@ -135,14 +105,43 @@ impl Stats {
             *mine += theirs;
         }
         self.bytes += other.bytes;
+        for (mine, theirs) in self.by_request.iter_mut().zip(&other.by_request) {
+            mine.errors += theirs.errors;
+            let _ = mine.latency.add(&theirs.latency);
+        }
+        self.series.merge(other.series);
     }
 
+    /// Responses received.
     pub fn requests(&self) -> u64 {
         self.latency.len()
     }
 
-    fn millis_at(&self, quantile: f64) -> f64 {
+    /// Requests that got no response.
+    pub fn errors(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+
+    /// Responses with a 5xx status.
+    pub fn status_5xx(&self) -> u64 {
+        self.by_status[500..].iter().sum()
+    }
+
+    /// Responses whose `Cache-Status` said hit (and fresh).
+    pub fn hits(&self) -> u64 {
+        self.by_cache[CacheKind::Hit as usize]
+    }
+
+    pub fn millis_at(&self, quantile: f64) -> f64 {
         self.latency.value_at_quantile(quantile) as f64 / 1000.0
+    }
+
+    pub fn max_millis(&self) -> f64 {
+        self.latency.max() as f64 / 1000.0
+    }
+
+    pub fn mean_millis(&self) -> f64 {
+        self.latency.mean() / 1000.0
     }
 
     fn statuses(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
@@ -160,7 +159,7 @@ impl Stats {
             .filter(|(_, n)| *n > 0)
     }
 
-    /// The `--json` report. Keys are stable: scripts read them.
+    /// The `--json` report's first keys. They are stable: scripts read them.
     pub fn to_json(&self, elapsed: Duration) -> Value {
         let seconds = elapsed.as_secs_f64().max(f64::EPSILON);
         json!({
@@ -173,12 +172,51 @@ impl Stats {
                 "p90": self.millis_at(0.9),
                 "p99": self.millis_at(0.99),
                 "p999": self.millis_at(0.999),
-                "max": self.latency.max() as f64 / 1000.0,
+                "max": self.max_millis(),
             },
-            "status": self.statuses().map(|(code, n)| (code.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-            "cache_status": CacheKind::ALL.iter().map(|k| (k.name().to_string(), json!(self.by_cache[*k as usize]))).collect::<serde_json::Map<_, _>>(),
-            "errors": self.error_counts().map(|(k, n)| (k.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            "status": self.statuses().map(|(code, n)| (code.to_string(), json!(n))).collect::<Map<_, _>>(),
+            "cache_status": CacheKind::ALL.iter().map(|k| (k.name().to_string(), json!(self.by_cache[*k as usize]))).collect::<Map<_, _>>(),
+            "errors": self.error_counts().map(|(k, n)| (k.to_string(), json!(n))).collect::<Map<_, _>>(),
         })
+    }
+
+    /// The run over time.
+    pub fn series_json(&self, elapsed: Duration) -> Value {
+        self.series.to_json(elapsed)
+    }
+
+    /// How latency was spread: counts in buckets growing by a quarter from
+    /// 10 µs, and the classic percentiles.
+    pub fn distribution_json(&self) -> Value {
+        let buckets: Vec<Value> = self
+            .latency
+            .iter_log(10, 1.25)
+            .map(|step| (step.value_iterated_to(), step.count_since_last_iteration()))
+            .skip_while(|(_, count)| *count == 0)
+            .map(|(upto, count)| json!({ "upto_ms": upto as f64 / 1000.0, "count": count }))
+            .collect();
+        let percentiles: Vec<Value> = [50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 99.99, 100.0]
+            .iter()
+            .map(|p| json!({ "percentile": p, "ms": self.millis_at(p / 100.0) }))
+            .collect();
+        json!({ "buckets": buckets, "percentiles": percentiles })
+    }
+
+    /// Each request of the mix on its own, named by `name`.
+    pub fn by_request_json(&self, name: impl Fn(usize) -> String) -> Value {
+        self.by_request
+            .iter()
+            .enumerate()
+            .map(|(index, tally)| {
+                let millis = |q: f64| tally.latency.value_at_quantile(q) as f64 / 1000.0;
+                json!({
+                    "name": name(index),
+                    "requests": tally.latency.len(),
+                    "errors": tally.errors,
+                    "latency_ms": { "p50": millis(0.5), "p99": millis(0.99) },
+                })
+            })
+            .collect()
     }
 
     /// The table printed at the end of a run.
@@ -200,7 +238,7 @@ impl Stats {
             self.millis_at(0.9),
             self.millis_at(0.99),
             self.millis_at(0.999),
-            self.latency.max() as f64 / 1000.0
+            self.max_millis()
         );
         let statuses: Vec<String> = self
             .statuses()
@@ -233,23 +271,44 @@ fn join_or_none(parts: &[String]) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn cache_status_values_are_told_apart() {
-        let cases: [(&[u8], CacheKind); 6] = [
-            (b"trellis; hit", CacheKind::Hit),
-            (b"trellis; hit; ttl=-3", CacheKind::Stale),
-            (b"trellis; fwd=miss; stored", CacheKind::Miss),
-            (b"trellis; fwd=stale; stored", CacheKind::Miss),
-            (b"trellis; fwd=bypass", CacheKind::Bypass),
-            (b"", CacheKind::None),
-        ];
-        for (value, kind) in cases {
-            assert_eq!(
-                CacheKind::of(value),
-                kind,
-                "{}",
-                String::from_utf8_lossy(value)
-            );
+    fn sample(request: usize, millis: u64, status: u16) -> Sample {
+        Sample {
+            request,
+            at: Duration::from_millis(millis),
+            latency: Duration::from_millis(millis),
+            status,
+            cache: CacheKind::None,
+            bytes: 10,
         }
+    }
+
+    #[test]
+    fn threads_merge_into_one_count_of_everything() {
+        let (mut one, mut two) = (Stats::new(2), Stats::new(2));
+        one.record(sample(0, 1, 200));
+        two.record(sample(1, 2, 503));
+        two.record_error(1, Duration::from_millis(3), ErrorKind::Timeout);
+        one.merge(two);
+        assert_eq!((one.requests(), one.errors(), one.status_5xx()), (2, 1, 1));
+        let by_request = one.by_request_json(|i| format!("r{i}"));
+        assert_eq!(by_request[1]["requests"], 1);
+        assert_eq!(by_request[1]["errors"], 1);
+        assert_eq!(by_request[0]["name"], "r0");
+        let series = one.series_json(Duration::from_millis(50));
+        assert_eq!(series["points"][0]["requests"], 2);
+    }
+
+    #[test]
+    fn the_distribution_starts_at_the_first_bucket_with_a_response() {
+        let mut stats = Stats::new(1);
+        for millis in [1, 1, 2, 40] {
+            stats.record(sample(0, millis, 200));
+        }
+        let distribution = stats.distribution_json();
+        let buckets = distribution["buckets"].as_array().unwrap();
+        assert!(buckets[0]["count"].as_u64().unwrap() > 0);
+        let counted: u64 = buckets.iter().map(|b| b["count"].as_u64().unwrap()).sum();
+        assert_eq!(counted, 4);
+        assert_eq!(distribution["percentiles"].as_array().unwrap().len(), 8);
     }
 }

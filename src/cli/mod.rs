@@ -39,8 +39,10 @@ enum Command {
     CheckConfig,
     /// Revalidate a path or a tag on a running server.
     Revalidate(revalidate::RevalidateArgs),
-    /// Load a URL and report throughput, latency, statuses and cache hits.
-    Bench(crate::bench::BenchArgs),
+    /// Load a URL or a scenario and report throughput, latency, statuses and
+    /// cache hits; `trellis bench compare a.json b.json` compares two runs.
+    // Boxed: its many flags would make every other command as large.
+    Bench(Box<crate::bench::BenchArgs>),
 }
 
 impl Cli {
@@ -49,7 +51,7 @@ impl Cli {
         let file = self.config;
         match self.command.unwrap_or(Command::Serve(self.serve)) {
             Command::Revalidate(args) => revalidate::run(args, file.as_deref()),
-            Command::Bench(args) => crate::bench::run(args),
+            Command::Bench(args) => crate::bench::run(*args),
             Command::Serve(args) => {
                 with_config(file.as_deref(), |config| serve::run(args, config, router()))
             }

@@ -1,26 +1,17 @@
 //! `trellis bench` against a real server: what its JSON report counts, the
-//! request it sends, and a request past its timeout.
+//! request it sends, a request past its timeout, the open loop, and the
+//! time series, settings and machine the report gains.
 
 use serde_json::Value;
 
-use crate::test_app::{spawn_app, trellis, TestApp};
+use crate::bench_cli::{bench_json, count};
+use crate::test_app::{spawn_app, TestApp};
 
 async fn bench(app: &TestApp, args: &[&str], path: &str) -> Value {
     let url = format!("{}{path}", app.address);
-    let mut all = vec!["bench", "--json"];
-    all.extend_from_slice(args);
+    let mut all = args.to_vec();
     all.push(&url);
-    let output = trellis(&all).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("the report is JSON")
-}
-
-fn count(report: &Value, group: &str, key: &str) -> u64 {
-    report[group][key].as_u64().unwrap_or(0)
+    bench_json(&all).await
 }
 
 /// A latency figure of the report, in milliseconds: `p50`, ..., `max`.
@@ -99,4 +90,52 @@ async fn the_open_loop_counts_a_slow_server_from_each_request_s_intended_time() 
     assert!(at("p50") >= 300.0, "p50 {}", at("p50"));
     // The third request waited for two before it: 100 ms due, 900 ms done.
     assert!(at("max") >= 800.0, "max {}", at("max"));
+}
+
+#[actix_web::test]
+async fn the_json_report_keeps_its_keys_and_gains_the_time_series() {
+    let app = spawn_app();
+    let report = bench(&app, &["-c", "2", "-d", "1s"], "/posts").await;
+    for key in [
+        "requests",
+        "duration_secs",
+        "requests_per_sec",
+        "bytes",
+        "latency_ms",
+        "status",
+        "cache_status",
+        "errors",
+    ] {
+        assert!(report.get(key).is_some(), "{key} is still reported");
+    }
+    let requests = report["requests"].as_u64().expect("a request count");
+    assert!(requests > 0);
+    let series = &report["series"];
+    assert_eq!(series["interval_secs"], 0.1);
+    let points = series["points"].as_array().expect("points");
+    // One a tenth of a second, over a run of a second and a little more.
+    assert!((9..=12).contains(&points.len()), "{} points", points.len());
+    let summed: u64 = points.iter().map(|p| p["requests"].as_u64().unwrap()).sum();
+    assert_eq!(summed, requests, "every response is in one interval");
+    let hits: u64 = points
+        .iter()
+        .map(|p| p["cache_status"]["hit"].as_u64().unwrap())
+        .sum();
+    assert_eq!(hits, count(&report, "cache_status", "hit"));
+    let busy = &points[points.len() / 2];
+    assert!(busy["latency_ms"]["p50"].as_f64().unwrap() > 0.0);
+    assert!(busy["requests_per_sec"].as_f64().unwrap() > 0.0);
+    let distributed: u64 = report["latency_distribution"]["buckets"]
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(distributed, requests);
+    assert_eq!(report["settings"]["connections"], 2);
+    assert_eq!(report["settings"]["pace"], "closed loop");
+    assert_eq!(report["settings"]["requests"][0]["path"], "/posts");
+    assert_eq!(report["by_request"][0]["requests"], requests);
+    assert!(report["machine"]["cores"].as_u64().unwrap_or(0) >= 1);
+    assert_eq!(report["thresholds"], serde_json::json!([]));
 }

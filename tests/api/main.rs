@@ -1,11 +1,14 @@
 //! Integration tests: each starts the real server on a free port, speaks
 //! HTTP to it, and stops it. One binary, one file per feature.
 
+mod bench_cli;
 mod redis_server;
+mod scratch_dir;
 mod test_app;
 
 mod admin;
 mod bench;
+mod bench_scenario;
 mod cache;
 mod cache_safety;
 mod concurrency;
