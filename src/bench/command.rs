@@ -74,6 +74,9 @@ struct LoadArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Also write the report as one self-contained HTML page.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 pub fn run(args: BenchArgs) -> ExitCode {
@@ -84,7 +87,10 @@ fn load(args: LoadArgs) -> ExitCode {
     let planned = args.scenario().and_then(Plan::new);
     match planned {
         Ok((plan, thresholds)) => {
-            let output = Output { json: args.json };
+            let output = Output {
+                json: args.json,
+                html: args.html,
+            };
             run::run(plan, thresholds, output)
         }
         Err(error) => {

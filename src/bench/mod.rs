@@ -1,8 +1,8 @@
 //! `trellis bench`: a load generator in the spirit of wrk and wrk2, with
 //! the numbers a Trellis user wants beside latency (responses by status and
 //! by `Cache-Status`), scenarios in the spirit of k6 (weighted requests
-//! drawing values, phases, thresholds that fail a CI run), and reports to
-//! keep (JSON with the time series).
+//! drawing values, phases, thresholds that fail a CI run), reports to keep
+//! (JSON with the time series, one self-contained HTML page).
 //!
 //! - `command`: the command line, and the dispatch.
 //! - `scenario`: scenario files; `template`: values drawn into requests;
@@ -15,14 +15,16 @@
 //!   `cores`: whether the load owns its cores; `random`: the draws.
 //! - `outcome`: what a request came to; `stats`: the run's counts and
 //!   histograms; `series`: the same over time.
-//! - `report`: a finished run as a table and as JSON; `machine`: what it
-//!   ran on.
+//! - `report`: a finished run as a table and as JSON; `html`: as a page
+//!   (`report.js` draws its charts, `report.css` styles it); `machine`:
+//!   what it ran on.
 //! - `duration`: `10s`, `500ms`, as written.
 
 mod command;
 mod connection;
 mod cores;
 mod duration;
+mod html;
 mod load;
 mod machine;
 mod mix;

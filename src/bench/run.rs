@@ -1,8 +1,9 @@
 //! One load run from start to end: the load threads, a live progress line,
-//! then the report (the table or `--json`) and the exit status its
-//! thresholds call for.
+//! then the reports (the table, `--json`, `--html`) and the exit status
+//! its thresholds call for.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::html;
 use super::load::{self, Progress};
 use super::machine;
 use super::plan::{Pace, Plan};
@@ -20,11 +22,13 @@ use super::threshold::Threshold;
 /// scripts written for k6 read it alike. Other failures exit 1.
 pub const THRESHOLD_MISSED: u8 = 99;
 
-/// Where the report goes.
+/// Where the reports go.
 #[derive(Debug, Clone)]
 pub struct Output {
     /// JSON on stdout instead of the table.
     pub json: bool,
+    /// The HTML report, written to this file.
+    pub html: Option<PathBuf>,
 }
 
 pub fn run(plan: Plan, thresholds: Vec<Threshold>, output: Output) -> ExitCode {
@@ -67,6 +71,12 @@ pub fn run(plan: Plan, thresholds: Vec<Threshold>, output: Output) -> ExitCode {
         verdicts,
         machine: machine::describe(),
     };
+    if let Some(path) = &output.html {
+        if let Err(error) = std::fs::write(path, html::page(&report)) {
+            eprintln!("error: {}: {error}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
     if output.json {
         println!("{}", report.to_json());
     } else {

@@ -2,12 +2,14 @@
 //! HTTP to it, and stops it. One binary, one file per feature.
 
 mod bench_cli;
+mod chromium;
 mod redis_server;
 mod scratch_dir;
 mod test_app;
 
 mod admin;
 mod bench;
+mod bench_report;
 mod bench_scenario;
 mod cache;
 mod cache_safety;
