@@ -1,11 +1,13 @@
-//! `trellis bench`'s command line: a URL or a scenario file to load.
+//! `trellis bench`'s command line: a URL or a scenario file to load, or
+//! `trellis bench compare a.json b.json`; and the dispatch to each.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
+use super::compare::{self, CompareArgs};
 use super::duration::parse_duration;
 use super::plan::Plan;
 use super::request::RequestSpec;
@@ -16,9 +18,19 @@ use super::template::Template;
 use super::threshold::Threshold;
 
 #[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    command: Option<BenchCommand>,
     #[command(flatten)]
     load: LoadArgs,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+enum BenchCommand {
+    /// Compare two `--json` reports figure by figure: the change, and
+    /// whether it is beyond the runs' own noise (from their time series).
+    Compare(CompareArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -80,7 +92,10 @@ struct LoadArgs {
 }
 
 pub fn run(args: BenchArgs) -> ExitCode {
-    load(args.load)
+    match args.command {
+        Some(BenchCommand::Compare(compare)) => compare::run(&compare),
+        None => load(args.load),
+    }
 }
 
 fn load(args: LoadArgs) -> ExitCode {

@@ -2,7 +2,8 @@
 //! the numbers a Trellis user wants beside latency (responses by status and
 //! by `Cache-Status`), scenarios in the spirit of k6 (weighted requests
 //! drawing values, phases, thresholds that fail a CI run), reports to keep
-//! (JSON with the time series, one self-contained HTML page).
+//! (JSON with the time series, one self-contained HTML page), and
+//! comparisons of two runs that tell a change from noise.
 //!
 //! - `command`: the command line, and the dispatch.
 //! - `scenario`: scenario files; `template`: values drawn into requests;
@@ -18,9 +19,12 @@
 //! - `report`: a finished run as a table and as JSON; `html`: as a page
 //!   (`report.js` draws its charts, `report.css` styles it); `machine`:
 //!   what it ran on.
+//! - `compare`: two reports side by side; `noise`: whether a change is
+//!   beyond the runs' noise.
 //! - `duration`: `10s`, `500ms`, as written.
 
 mod command;
+mod compare;
 mod connection;
 mod cores;
 mod duration;
@@ -28,6 +32,7 @@ mod html;
 mod load;
 mod machine;
 mod mix;
+mod noise;
 mod outcome;
 mod plan;
 mod random;

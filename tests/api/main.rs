@@ -9,6 +9,7 @@ mod test_app;
 
 mod admin;
 mod bench;
+mod bench_compare;
 mod bench_report;
 mod bench_scenario;
 mod cache;
