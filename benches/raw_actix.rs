@@ -1,15 +1,19 @@
-//! The floor Trellis is measured against: a raw actix-web server with plain
-//! handlers answering exactly what the demo answers for the same paths.
+//! What Trellis is measured against: a raw actix-web server with plain
+//! handlers answering exactly what the demo answers for the same paths
+//! (the machine's own floor is `floor.rs`).
 //!
 //! `/api/hello-via-actor` answers `/api/hello` behind one message to an
 //! actor on the worker's own thread: the floor for any server that, like
 //! Trellis, hands every request to an actor. `/posts` answers the bytes of
-//! a Trellis cache hit of `/posts`, fixed: the floor for a hit.
+//! a Trellis cache hit of `/posts`, fixed: the floor for a hit. `/big`
+//! answers a 1 MiB body made once, as `cached-body` serves it from its
+//! cache.
 //!
 //! `cargo run --release --example raw-actix -- PORT WORKERS`
 
 use actix::{Actor, Addr, Context, Handler, Message, MessageResult};
 use actix_web::{web, App, HttpResponse, HttpServer};
+use bytes::Bytes;
 use serde_json::{json, Value};
 
 async fn hello() -> HttpResponse {
@@ -56,6 +60,15 @@ async fn posts_hit_bytes() -> HttpResponse {
         .body(r#"{"generation":1,"generatedAt":1795638237152}"#)
 }
 
+/// A 1 MiB body, made once and shared by every worker.
+struct BigBody(Bytes);
+
+async fn big(body: web::Data<BigBody>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .body(body.0.clone())
+}
+
 async fn dashboard(team: web::Path<String>) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "team": team.into_inner() }))
 }
@@ -69,14 +82,17 @@ async fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(3001);
     let workers: usize = args.next().and_then(|w| w.parse().ok()).unwrap_or(1);
-    HttpServer::new(|| {
+    let body = web::Data::new(BigBody(Bytes::from(vec![b'x'; 1 << 20])));
+    HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(HelloActor.start()))
+            .app_data(body.clone())
             .route("/api/hello", web::get().to(hello))
             .route("/api/hello-via-actor", web::get().to(hello_via_actor))
             .route("/posts", web::get().to(posts_hit_bytes))
             .route("/dashboard/{team}", web::get().to(dashboard))
             .route("/items", web::post().to(items))
+            .route("/big", web::get().to(big))
     })
     .workers(workers)
     .bind(("127.0.0.1", port))?
