@@ -9,9 +9,15 @@
 //! answers a 1 MiB body made once, as `cached-body` serves it from its
 //! cache.
 //!
-//! `cargo run --release --example raw-actix -- PORT WORKERS`
+//! `cargo run --release --example raw-actix -- PORT WORKERS [KEEP_ALIVE_SECS]`
+//!
+//! Keep-alive is actix-web's own 5 s unless given: `idle_connections.sh`
+//! holds connections longer.
+
+use std::time::Duration;
 
 use actix::{Actor, Addr, Context, Handler, Message, MessageResult};
+use actix_web::http::KeepAlive;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use bytes::Bytes;
 use serde_json::{json, Value};
@@ -82,6 +88,7 @@ async fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(3001);
     let workers: usize = args.next().and_then(|w| w.parse().ok()).unwrap_or(1);
+    let keep_alive: u64 = args.next().and_then(|k| k.parse().ok()).unwrap_or(5);
     let body = web::Data::new(BigBody(Bytes::from(vec![b'x'; 1 << 20])));
     HttpServer::new(move || {
         App::new()
@@ -94,6 +101,7 @@ async fn main() -> std::io::Result<()> {
             .route("/items", web::post().to(items))
             .route("/big", web::get().to(big))
     })
+    .keep_alive(KeepAlive::Timeout(Duration::from_secs(keep_alive)))
     .workers(workers)
     .bind(("127.0.0.1", port))?
     .run()
