@@ -203,11 +203,13 @@ fn measure(text: &str) -> Result<(Measure, f64), String> {
 /// `p99` as 0.99, `p999` as 0.999 (the reports' name), `p99.9` likewise.
 fn quantile(name: &str) -> Option<f64> {
     let digits = name.strip_prefix('p')?;
-    let percent = match digits {
-        "999" => 99.9,
-        "9999" => 99.99,
-        _ => digits.parse::<f64>().ok()?,
-    };
+    // `p999` and `p9999` name their quantile exactly; 99.9 / 100 would not.
+    match digits {
+        "999" => return Some(0.999),
+        "9999" => return Some(0.9999),
+        _ => {}
+    }
+    let percent = digits.parse::<f64>().ok()?;
     (percent > 0.0 && percent <= 100.0).then_some(percent / 100.0)
 }
 
