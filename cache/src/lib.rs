@@ -40,7 +40,7 @@ pub use policy::{CachePolicy, CacheStatus, CACHE_STATUS, DEFAULT_EXPIRE};
 pub use recent::RecentHits;
 pub use revalidation::{
     Fill, FillGuard, Filled, Lookup, PeerRefresh, RefreshGuard, RevalidationCache, SegmentCache,
-    SegmentSpec, Waiter,
+    SegmentSpec, Waited, Waiter,
 };
 pub use shared::{LockOutcome, LockToken, SharedEntry, SharedEvent, SharedOptions, SharedStore};
 pub use store::{DynStore, Store};

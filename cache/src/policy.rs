@@ -108,6 +108,9 @@ pub enum CacheStatus {
     Miss { stored: bool },
     /// Nothing cached: this request waited for another's regeneration.
     Collapsed,
+    /// Nothing cached: another's regeneration took longer than the lock
+    /// timeout, so this request ran its own, and stored nothing.
+    LockTimeout,
     /// Revalidated on demand: regenerated for this request.
     Revalidated { stored: bool },
     /// The route is dynamic: never cached.
@@ -128,6 +131,9 @@ impl CacheStatus {
             }
             CacheStatus::Miss { stored: false } => HeaderValue::from_static("trellis; fwd=miss"),
             CacheStatus::Collapsed => HeaderValue::from_static("trellis; fwd=miss; collapsed"),
+            CacheStatus::LockTimeout => {
+                HeaderValue::from_static("trellis; fwd=miss; detail=lock-timeout")
+            }
             CacheStatus::Revalidated { stored: true } => {
                 HeaderValue::from_static("trellis; fwd=stale; stored")
             }

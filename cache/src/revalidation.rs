@@ -46,6 +46,9 @@ pub struct SegmentSpec {
     pub expire: Duration,
     /// The longest a 404 or 410 stays fresh.
     pub negative_ttl: Duration,
+    /// How long a request waits for another's regeneration of its key
+    /// before running its own.
+    pub lock_timeout: Duration,
 }
 
 impl Default for SegmentSpec {
@@ -58,6 +61,7 @@ impl Default for SegmentSpec {
             key_by_query: false,
             expire: DEFAULT_EXPIRE,
             negative_ttl: Duration::from_secs(10),
+            lock_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -397,7 +401,10 @@ impl SegmentCache {
         match self.in_flight.entry(key.to_string()) {
             Entry::Occupied(running) => {
                 SegmentMetrics::count(&self.metrics.collapsed);
-                Fill::Wait(Waiter(running.get().clone()))
+                Fill::Wait(Waiter {
+                    filled: running.get().clone(),
+                    timeout: self.spec.lock_timeout,
+                })
             }
             Entry::Vacant(vacant) => {
                 // A leader that finished between our lookup and now stored
@@ -571,16 +578,34 @@ pub enum Filled {
     Own,
 }
 
-/// Waits for another request's regeneration.
-pub struct Waiter(watch::Receiver<Option<Filled>>);
+/// Waits for another request's regeneration, up to the segment's lock
+/// timeout.
+pub struct Waiter {
+    filled: watch::Receiver<Option<Filled>>,
+    timeout: Duration,
+}
+
+/// What a waiter learned.
+#[derive(Debug)]
+pub enum Waited {
+    /// What the leader made of it.
+    Filled(Filled),
+    /// The leader gave up without an answer: look up again, and maybe lead.
+    Abandoned,
+    /// The leader took longer than the lock timeout: run your own, and
+    /// store nothing, as the leader's is still on its way.
+    TimedOut,
+}
 
 impl Waiter {
-    /// What the leader made; `None` if it gave up without an answer (then
-    /// the caller looks up again, and may lead).
-    pub async fn wait(mut self) -> Option<Filled> {
-        match self.0.wait_for(Option::is_some).await {
-            Ok(filled) => filled.clone(),
-            Err(_) => None,
+    /// Waits for the leader's outcome, on the runtime's clock (not the
+    /// cache's: this bounds how long a visitor waits).
+    pub async fn wait(mut self) -> Waited {
+        let filled = self.filled.wait_for(Option::is_some);
+        match tokio::time::timeout(self.timeout, filled).await {
+            Ok(Ok(filled)) => filled.clone().map_or(Waited::Abandoned, Waited::Filled),
+            Ok(Err(_)) => Waited::Abandoned,
+            Err(_) => Waited::TimedOut,
         }
     }
 }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use trellis_cache::{
     CachePolicy, CachedResponse, Clock, Fill, Filled, Lookup, MemoryStore, NotStored,
-    RevalidationCache, SegmentSpec,
+    RevalidationCache, SegmentSpec, Waited,
 };
 
 fn response(body: &str) -> CachedResponse {
@@ -83,7 +83,7 @@ async fn two_hundred_fills_of_a_cold_key_have_one_leader() {
         .is_ok());
     for waiter in waiters {
         match waiter.await.unwrap() {
-            Some(Filled::Shared(response)) => assert_eq!(response.body, "made once"),
+            Waited::Filled(Filled::Shared(response)) => assert_eq!(response.body, "made once"),
             other => panic!("expected the stored response, got {other:?}"),
         }
     }
@@ -177,7 +177,7 @@ async fn waiters_are_never_handed_an_answer_that_was_not_stored() {
         http::HeaderValue::from_static("private"),
     ));
     assert_eq!(guard.complete(private), Err(NotStored::Private));
-    assert!(matches!(waiter.wait().await, Some(Filled::Own)));
+    assert!(matches!(waiter.wait().await, Waited::Filled(Filled::Own)));
 }
 
 #[tokio::test]
@@ -201,7 +201,10 @@ async fn a_response_that_varies_is_stored_per_value_and_waiters_look_up_their_ow
     static FR: http::HeaderValue = http::HeaderValue::from_static("fr");
     static EN: http::HeaderValue = http::HeaderValue::from_static("en");
     assert!(guard.complete_for_request(bonjour, language(&FR)).is_ok());
-    assert!(matches!(waiter.wait().await, Some(Filled::Variant)));
+    assert!(matches!(
+        waiter.wait().await,
+        Waited::Filled(Filled::Variant)
+    ));
     let fr_key = segment.key("/posts", None, language(&FR));
     assert!(matches!(segment.lookup(&fr_key), Lookup::Fresh(e) if e.response.body == "bonjour"));
     let en_key = segment.key("/posts", None, language(&EN));
@@ -267,4 +270,33 @@ fn the_byte_budget_holds_when_far_more_is_inserted() {
         .evictions
         .load(std::sync::atomic::Ordering::Relaxed);
     assert!(evictions > 900, "{evictions} evictions");
+}
+
+#[tokio::test]
+async fn a_waiter_stops_waiting_after_the_lock_timeout() {
+    let store = Arc::new(MemoryStore::new(1 << 20, Duration::from_secs(3600)));
+    let spec = SegmentSpec {
+        route: "/slow".into(),
+        policy: CachePolicy::Cache { revalidate: None },
+        lock_timeout: Duration::from_millis(20),
+        ..SegmentSpec::default()
+    };
+    let cache = RevalidationCache::new(store, Clock::manual(), [spec]);
+    let segment = cache.segment(0).clone();
+    let Fill::Lead(leader) = segment.fill("/slow") else {
+        panic!("cold key");
+    };
+    let Fill::Wait(waiter) = segment.fill("/slow") else {
+        panic!("a fill is running");
+    };
+    assert!(matches!(waiter.wait().await, Waited::TimedOut));
+    let Fill::Wait(waiter) = segment.fill("/slow") else {
+        panic!("the leader is still at it");
+    };
+    let waited = tokio::spawn(waiter.wait());
+    assert!(leader.complete(response("at last")).is_ok());
+    match waited.await.unwrap() {
+        Waited::Filled(Filled::Shared(response)) => assert_eq!(response.body, "at last"),
+        other => panic!("expected the leader's answer, got {other:?}"),
+    }
 }

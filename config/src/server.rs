@@ -39,6 +39,9 @@ pub struct ServerConfig {
     /// `Host`s this server answers (`example.com`, `*.example.com`); any
     /// other is a 400. Empty: any host.
     pub allowed_hosts: Vec<String>,
+    /// Seconds a route function may run before the answer is 504, for
+    /// routes without a `MAX_DURATION` of their own; `0`: no limit.
+    pub max_duration_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +58,8 @@ impl Default for ServerConfig {
             public_url: None,
             trusted_proxies: vec!["127.0.0.0/8".to_string(), "::1/128".to_string()],
             allowed_hosts: Vec::new(),
+            // Vercel's default for a function.
+            max_duration_secs: 60,
         }
     }
 }
@@ -74,6 +79,11 @@ impl ServerConfig {
 
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// The deadline of a route without `MAX_DURATION`; `None` when off.
+    pub fn max_duration(&self) -> Option<Duration> {
+        (self.max_duration_secs > 0).then(|| Duration::from_secs(self.max_duration_secs))
     }
 
     /// `public_url` checked: an `http` or `https` URL with a host and
@@ -249,6 +259,10 @@ pub struct CacheConfig {
     /// read back without a good signature: set it, the same on every
     /// instance, when anything else can write to the Redis. Never printed.
     pub secret: Option<String>,
+    /// Milliseconds a request waits for another request's regeneration of
+    /// the same key; past it, it runs its own and stores nothing (as
+    /// nginx's `proxy_cache_lock_timeout`).
+    pub lock_timeout_ms: u64,
 }
 
 impl CacheConfig {
@@ -299,6 +313,10 @@ impl CacheConfig {
         }
         Ok(())
     }
+
+    pub fn lock_timeout(&self) -> Duration {
+        Duration::from_millis(self.lock_timeout_ms)
+    }
 }
 
 impl fmt::Debug for CacheConfig {
@@ -314,6 +332,7 @@ impl fmt::Debug for CacheConfig {
             .field("shared_lock_ms", &self.shared_lock_ms)
             .field("shared_budget_bytes", &self.shared_budget_bytes)
             .field("secret", &self.secret.as_ref().map(|_| REDACTED))
+            .field("lock_timeout_ms", &self.lock_timeout_ms)
             .finish()
     }
 }
@@ -333,6 +352,8 @@ impl Default for CacheConfig {
             negative_ttl_secs: 10,
             expire_secs: ONE_YEAR_SECS,
             secret: None,
+            // nginx's default for `proxy_cache_lock_timeout`.
+            lock_timeout_ms: 5000,
         }
     }
 }

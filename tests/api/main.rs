@@ -15,6 +15,7 @@ mod bench_scenario;
 mod cache;
 mod cache_safety;
 mod concurrency;
+mod deadlines;
 mod errors;
 mod methods;
 mod operations;

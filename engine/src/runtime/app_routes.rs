@@ -103,6 +103,7 @@ impl AppRoutes {
                 negative_ttl: segment_config
                     .negative_ttl
                     .map_or(config.cache.negative_ttl(), Duration::from_secs),
+                lock_timeout: config.cache.lock_timeout(),
             });
         }
         let store = Arc::new(MemoryStore::new(
@@ -124,10 +125,17 @@ impl AppRoutes {
             .enumerate()
             .map(|(i, r)| {
                 let cache = cache.segment(i).clone();
+                // Decided once: the route's own limit, or the server's.
+                let max_duration = r
+                    .segment
+                    .config()
+                    .max_duration
+                    .or(config.server.max_duration());
                 Arc::new(ServedSegment::new(
                     r.segment,
                     cache,
                     config.cors.as_ref(),
+                    max_duration,
                     site.clone(),
                 ))
             })

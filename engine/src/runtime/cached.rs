@@ -9,7 +9,7 @@ use actix_web::http::Uri;
 use bytes::Bytes;
 use trellis_cache::{
     key_base, key_headers, CacheEntry, CacheStatus, CachedResponse, Fill, Filled, Lookup,
-    PeerRefresh, CACHE_STATUS,
+    PeerRefresh, Waited, CACHE_STATUS,
 };
 
 use crate::api::context::Context;
@@ -95,9 +95,9 @@ fn start_refresh(
 
 /// Regenerates `key` for this request, or waits for the request already
 /// doing it. Waiters are handed only an answer that was stored; one made
-/// for its own visitor sends each of them to run their own. After
-/// `revalidate_path` the previous entry is the fallback if regeneration
-/// fails (stale-if-error).
+/// for its own visitor sends each of them to run their own, as does a
+/// leader slower than the lock timeout. After `revalidate_path` the
+/// previous entry is the fallback if regeneration fails (stale-if-error).
 async fn fill(
     segment: &Arc<ServedSegment>,
     mut request: Request,
@@ -105,18 +105,23 @@ async fn fill(
     mut key: String,
     previous: Option<Arc<CacheEntry>>,
 ) -> Response {
+    let mut timed_out = false;
     let mut guard = loop {
         match segment.cache.fill(&key) {
             Fill::Ready(entry) => return hit(&entry),
             Fill::Wait(waiter) => match waiter.wait().await {
-                Some(Filled::Shared(response)) => {
+                Waited::Filled(Filled::Shared(response)) => {
                     return from_cached(&response, CacheStatus::Collapsed)
                 }
                 // It varies on request headers: this request's own variant.
-                Some(Filled::Variant) => key = request_key(segment, &request),
-                Some(Filled::Own) => break None,
+                Waited::Filled(Filled::Variant) => key = request_key(segment, &request),
+                Waited::Filled(Filled::Own) => break None,
                 // The leader gave up without a response: lead in its place.
-                None => continue,
+                Waited::Abandoned => continue,
+                Waited::TimedOut => {
+                    timed_out = true;
+                    break None;
+                }
             },
             Fill::Lead(guard) => break Some(guard),
         }
@@ -164,6 +169,7 @@ async fn fill(
             Some(Ok(())) if revalidated => CacheStatus::Revalidated { stored: true },
             Some(Ok(())) => CacheStatus::Miss { stored: true },
             Some(Err(why)) => CacheStatus::NotStored(why),
+            None if timed_out => CacheStatus::LockTimeout,
             None => CacheStatus::Miss { stored: false },
         };
     from_cached(&made, status)

@@ -43,14 +43,19 @@ pub(crate) struct ServedSegment {
     pub cache: Arc<SegmentCache>,
     /// The public URL, for answers made with no visitor behind them.
     site: Arc<Site>,
+    /// Past it the answer is 504: the route's `MAX_DURATION`, or the
+    /// server's default.
+    max_duration: Option<Duration>,
 }
 
 impl ServedSegment {
-    /// `default_cors` applies when the segment sets no policy of its own.
+    /// `default_cors` applies when the segment sets no policy of its own;
+    /// `max_duration` is the deadline its functions run under.
     pub(crate) fn new(
         segment: Segment,
         cache: Arc<SegmentCache>,
         default_cors: Option<&CorsPolicy>,
+        max_duration: Option<Duration>,
         site: Arc<Site>,
     ) -> Self {
         ServedSegment {
@@ -62,6 +67,7 @@ impl ServedSegment {
             config: segment.config,
             cache,
             site,
+            max_duration,
         }
     }
 
@@ -210,7 +216,7 @@ impl ServedSegment {
                 let segment = self.clone();
                 Answer::Pending(Box::pin(async move {
                     let answer = AssertUnwindSafe(answer).catch_unwind();
-                    let outcome = match segment.config.max_duration {
+                    let outcome = match segment.max_duration {
                         Some(limit) => match actix_rt::time::timeout(limit, answer).await {
                             Ok(outcome) => outcome,
                             Err(_) => return finish.apply(&segment, segment.timed_out(limit)),
