@@ -10,7 +10,8 @@
 //!   [`CacheStatus`] (RFC 9211).
 //! - `entry`: [`CacheEntry`] and [`CachedResponse`], what is stored, and
 //!   whether a response may be (RFC 9111).
-//! - `key`: what a cache key is made of (path, query, `Vary` variant).
+//! - `key`: what a cache key is made of (path, query, `Vary` variant), each
+//!   resource spelled one way.
 //! - `store`: the [`Store`] trait; `memory`: [`MemoryStore`] on moka, bounded
 //!   by bytes.
 //! - `shared`: [`SharedStore`], the second tier on Redis that several
@@ -33,7 +34,7 @@ mod store;
 
 pub use clock::{Clock, ManualClock};
 pub use entry::{CacheEntry, CachedResponse, Lifetime, NotStored};
-pub use key::{key_base, key_headers, key_path};
+pub use key::{canonical_path, canonical_query, key_base, key_headers, key_path};
 pub use memory::MemoryStore;
 pub use metrics::SegmentMetrics;
 pub use policy::{CachePolicy, CacheStatus, CACHE_STATUS, DEFAULT_EXPIRE};

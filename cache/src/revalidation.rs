@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::entry::{CacheEntry, CachedResponse, Lifetime, NotStored};
-use crate::key::{key_base, key_path, variant_key};
+use crate::key::{canonical_path, canonical_query, key_base, key_path, variant_key};
 use crate::metrics::{render_prometheus, SegmentMetrics};
 use crate::policy::{CachePolicy, DEFAULT_EXPIRE};
 use crate::shared::{unix_ms, LockOutcome, LockToken, SharedEntry, SharedStore, SharedWrite};
@@ -250,11 +250,13 @@ impl SegmentCache {
         query: Option<&str>,
         header: impl Fn(&HeaderName) -> Option<&'h HeaderValue>,
     ) -> Cow<'a, str> {
+        // Spelled as routing reads it: `/a` and `/%61` are one entry.
+        let path = canonical_path(path);
         let base = match query {
             Some(query) if self.spec.key_by_query && !query.is_empty() => {
-                Cow::Owned(format!("{path}?{query}"))
+                Cow::Owned(format!("{path}?{}", canonical_query(query)))
             }
-            _ => Cow::Borrowed(path),
+            _ => path,
         };
         if !self.varies.load(Ordering::Relaxed) {
             return base;

@@ -416,3 +416,42 @@ async fn trellis_revalidate_marks_a_path_on_a_running_server() {
         "trellis; fwd=stale; stored"
     );
 }
+
+#[actix_web::test]
+async fn an_escaped_spelling_of_a_path_is_the_same_entry_and_revalidated_with_it() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    let made = Segment::new()
+        .get(move |_, _| {
+            let run = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            async move { Ok(Response::json(&json!({ "run": run }))) }
+        })
+        .dynamic(Dynamic::ForceStatic);
+    let app = spawn_with(
+        Router::new().route("/api/static", made),
+        test_config(),
+        Clock::manual(),
+    );
+    let (status, first) = get_json(&app, "/api/static").await;
+    assert_eq!(status, "trellis; fwd=miss; stored");
+    let (status, alias) = get_json(&app, "/api/st%61tic").await;
+    assert_eq!((status.as_str(), &alias), ("trellis; hit", &first));
+    let response = app
+        .admin(Method::POST, "/_trellis/revalidate?path=/api/static")
+        .await;
+    assert_eq!(
+        json(response).await,
+        json!({ "revalidated": true, "entries": 1 })
+    );
+    let (status, renewed) = get_json(&app, "/api/st%61tic").await;
+    assert_eq!(
+        (status.as_str(), renewed),
+        ("trellis; fwd=stale; stored", json!({ "run": 2 }))
+    );
+    let (status, plain) = get_json(&app, "/api/static").await;
+    assert_eq!(
+        (status.as_str(), plain),
+        ("trellis; hit", json!({ "run": 2 }))
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+}

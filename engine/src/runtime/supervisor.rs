@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, Addr, AsyncContext, Handler, Message, ResponseFuture};
-use trellis_cache::{key_path, CachePolicy, Fill, SharedEvent};
+use trellis_cache::{canonical_path, key_path, CachePolicy, Fill, SharedEvent};
 
 use crate::api::revalidator::Revalidator;
 use crate::runtime::app_routes::AppRoutes;
@@ -133,6 +133,8 @@ impl Supervisor {
                     );
                     continue;
                 };
+                // The key a request for it will look up.
+                let path = canonical_path(&path).into_owned();
                 let (Fill::Lead(guard), Some(actor)) =
                     (segment.cache.fill(&path), self.actor_for(index))
                 else {
@@ -205,10 +207,12 @@ impl Handler<RevalidatePath> for Supervisor {
     /// Redis took it.
     fn handle(&mut self, message: RevalidatePath, _: &mut Self::Context) -> Self::Result {
         let shared = self.routes.cache.shared().cloned();
-        let here = self.revalidate_path_here(&message.path);
+        // Both tiers key entries by the path's canonical spelling.
+        let path = canonical_path(key_path(&message.path)).into_owned();
+        let here = self.revalidate_path_here(&path);
         Box::pin(async move {
             let shared = match shared {
-                Some(shared) => Some(shared.revalidate_path(&message.path).await),
+                Some(shared) => Some(shared.revalidate_path(&path).await),
                 None => None,
             };
             Revalidated {
