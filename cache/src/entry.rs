@@ -1,7 +1,7 @@
 //! What the cache holds for one key: a response, when it was made, and the
 //! flags the timer and on-demand revalidation set on it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -176,6 +176,9 @@ pub struct Lifetime {
     pub expire: Duration,
 }
 
+/// Numbers entries in the order they are made, across the process.
+static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
 /// One cached response with its freshness state.
 #[derive(Debug)]
 pub struct CacheEntry {
@@ -186,6 +189,11 @@ pub struct CacheEntry {
     pub segment: usize,
     /// That segment's counters, so eviction is counted where it belongs.
     pub metrics: Arc<SegmentMetrics>,
+    /// The names `revalidate_tag` reaches it by.
+    pub tags: Arc<[String]>,
+    /// Its place in the order entries were made: older ones have smaller
+    /// numbers, which is how a whole segment is invalidated at once.
+    pub(crate) seq: u64,
     /// Set by every hit, so the timer refreshes only entries in use.
     requested: AtomicBool,
     /// Set by `revalidate_tag`: stale now, whatever its age.
@@ -201,6 +209,7 @@ impl CacheEntry {
         lifetime: Lifetime,
         segment: usize,
         metrics: Arc<SegmentMetrics>,
+        tags: Arc<[String]>,
     ) -> Self {
         CacheEntry {
             response,
@@ -208,10 +217,27 @@ impl CacheEntry {
             lifetime,
             segment,
             metrics,
+            tags,
+            seq: SEQUENCE.fetch_add(1, Ordering::Relaxed),
             requested: AtomicBool::new(false),
             expired: AtomicBool::new(false),
             invalidated: AtomicBool::new(false),
         }
+    }
+
+    /// The number the next entry made will have: every entry made so far
+    /// has a smaller one.
+    pub(crate) fn next_seq() -> u64 {
+        SEQUENCE.load(Ordering::Relaxed)
+    }
+
+    /// When it turns stale: when made, if a tag expired it already, or
+    /// when its period is over, if it has one.
+    pub(crate) fn stale_at(&self) -> Option<Instant> {
+        if self.expired.load(Ordering::Relaxed) {
+            return Some(self.made_at);
+        }
+        self.made_at.checked_add(self.lifetime.revalidate?)
     }
 
     pub fn age(&self, now: Instant) -> Duration {

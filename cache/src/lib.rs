@@ -14,6 +14,8 @@
 //!   resource spelled one way.
 //! - `store`: the [`Store`] trait; `memory`: [`MemoryStore`] on moka, bounded
 //!   by bytes.
+//! - `index`: where the entries are, by path, tag and deadline, so that
+//!   revalidation and the timer touch only what they concern.
 //! - `shared`: [`SharedStore`], the second tier on Redis that several
 //!   instances share: one regeneration per key, invalidation reaching all,
 //!   within a byte budget, each entry read back checked (and, with a
@@ -23,6 +25,7 @@
 
 mod clock;
 mod entry;
+mod index;
 mod key;
 mod memory;
 mod metrics;
@@ -44,4 +47,4 @@ pub use revalidation::{
     SegmentSpec, Waited, Waiter,
 };
 pub use shared::{LockOutcome, LockToken, SharedEntry, SharedEvent, SharedOptions, SharedStore};
-pub use store::{DynStore, Store};
+pub use store::{DynStore, RemovalListener, Store};

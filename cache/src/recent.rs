@@ -72,7 +72,7 @@ impl RecentHits {
             let entry = &slot.entry;
             if slot.version == version
                 && now.saturating_duration_since(slot.checked_at) < RECHECK
-                && !entry.is_invalidated()
+                && !cache.is_invalidated(entry)
                 && entry.is_fresh(now)
             {
                 SegmentMetrics::count(&cache.metrics().hits);

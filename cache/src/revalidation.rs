@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::entry::{CacheEntry, CachedResponse, Lifetime, NotStored};
+use crate::index::EntryIndex;
 use crate::key::{canonical_path, canonical_query, key_base, key_path, variant_key};
 use crate::metrics::{render_prometheus, SegmentMetrics};
 use crate::policy::{CachePolicy, DEFAULT_EXPIRE};
@@ -73,6 +74,7 @@ pub struct RevalidationCache {
     shared: Option<Arc<SharedStore>>,
     clock: Clock,
     segments: Vec<Arc<SegmentCache>>,
+    index: Arc<EntryIndex>,
     ticks: AtomicU64,
 }
 
@@ -93,18 +95,24 @@ impl RevalidationCache {
         clock: Clock,
         segments: impl IntoIterator<Item = SegmentSpec>,
     ) -> Self {
+        let entries = Arc::new(EntryIndex::default());
+        let forget = entries.clone();
+        store.on_removal(Box::new(move |key, entry| forget.remove(key, entry)));
         let segments = segments
             .into_iter()
             .enumerate()
             .map(|(index, spec)| {
                 Arc::new(SegmentCache {
                     index,
+                    tags: spec.tags.iter().cloned().collect(),
                     spec,
                     store: store.clone(),
+                    entries: entries.clone(),
                     shared: shared.clone(),
                     clock: clock.clone(),
                     metrics: Arc::default(),
                     version: AtomicU64::new(0),
+                    invalid_below: AtomicU64::new(0),
                     in_flight: DashMap::new(),
                     refreshing: DashMap::new(),
                     varies: AtomicBool::new(false),
@@ -119,6 +127,7 @@ impl RevalidationCache {
             shared,
             clock,
             segments,
+            index: entries,
             ticks: AtomicU64::new(0),
         }
     }
@@ -142,23 +151,40 @@ impl RevalidationCache {
 
     /// Entries the timer should refresh now: requested since they were made,
     /// and past their period (or expired by tag). Never one still fresh.
+    /// Found through the index's schedule, at the cost of what is due; the
+    /// backoffs of keys gone are dropped on the way.
     pub fn due(&self) -> Vec<(usize, String)> {
         self.ticks.fetch_add(1, Ordering::Relaxed);
         self.store.run_pending_tasks();
         let now = self.clock.now();
-        let mut due = Vec::new();
-        self.store.for_each(&mut |key, entry| {
-            let Some(segment) = self.segments.get(entry.segment) else {
-                return;
-            };
-            if segment.spec.policy == CachePolicy::Bypass {
-                return;
-            }
-            if entry.was_requested() && !entry.is_invalidated() && !entry.is_fresh(now) {
-                due.push((entry.segment, key.to_string()));
-            }
-        });
-        due
+        for segment in &self.segments {
+            segment.prune_backoffs(now);
+        }
+        self.index.due(now, |entry| {
+            self.segments.get(entry.segment).is_some_and(|segment| {
+                segment.spec.policy != CachePolicy::Bypass
+                    && !segment.is_invalidated(entry)
+                    && entry.was_requested()
+                    && !entry.is_fresh(now)
+            })
+        })
+    }
+
+    /// `revalidatePath` in memory: the next request for each entry stored
+    /// for `path` (its query keys and variants too) regenerates and waits.
+    /// `path` is read as keys spell it, its query ignored. Returns how many
+    /// entries it marked: found through the index, never by a scan.
+    pub fn revalidate_path(&self, path: &str) -> usize {
+        let path = path.split('?').next().unwrap_or_default();
+        self.index
+            .at_path(&canonical_path(path), CacheEntry::invalidate)
+    }
+
+    /// `revalidateTag` in memory: every entry tagged `tag` turns stale now;
+    /// its next request is served it and starts one refresh, and the timer
+    /// refreshes those requested. Returns how many entries it marked.
+    pub fn revalidate_tag(&self, tag: &str) -> usize {
+        self.index.expire_tagged(tag, self.clock.now())
     }
 
     /// The counters of every segment that caches, in Prometheus text.
@@ -200,9 +226,16 @@ pub struct SegmentCache {
     shared: Option<Arc<SharedStore>>,
     clock: Clock,
     metrics: Arc<SegmentMetrics>,
+    /// Where every segment's entries are, by path, tag and deadline.
+    entries: Arc<EntryIndex>,
+    /// The segment's tags, shared by its entries.
+    tags: Arc<[String]>,
     /// Bumped whenever an entry of this segment is stored, so that a
     /// worker's [`RecentHits`](crate::RecentHits) know theirs may be old.
     pub(crate) version: AtomicU64,
+    /// Entries numbered below this were invalidated all at once (the route
+    /// turned dynamic, or Redis came back after missing revalidations).
+    invalid_below: AtomicU64,
     /// Regenerations that requests wait for (misses, path revalidations).
     in_flight: DashMap<String, watch::Receiver<Option<Filled>>>,
     /// Background refreshes running or backing off after failures.
@@ -234,7 +267,7 @@ impl SegmentCache {
     }
 
     pub fn tags(&self) -> &[String] {
-        &self.spec.tags
+        &self.tags
     }
 
     pub fn metrics(&self) -> &SegmentMetrics {
@@ -289,7 +322,7 @@ impl SegmentCache {
             return true;
         }
         if variants.len() >= MAX_VARIANTS {
-            variants.retain(|k| self.store.get(k).is_some());
+            variants.retain(|k| self.entries.contains(k));
         }
         if variants.len() >= MAX_VARIANTS {
             return false;
@@ -312,7 +345,6 @@ impl SegmentCache {
             return false;
         }
         self.invalidate_all();
-        self.version.fetch_add(1, Ordering::Release);
         true
     }
 
@@ -352,7 +384,7 @@ impl SegmentCache {
         let Some(entry) = self.store.get(key) else {
             return Lookup::Miss;
         };
-        if entry.is_invalidated() {
+        if self.is_invalidated(&entry) {
             return Lookup::Invalidated(entry);
         }
         entry.mark_requested();
@@ -370,6 +402,12 @@ impl SegmentCache {
 
     pub(crate) fn index(&self) -> usize {
         self.index
+    }
+
+    /// Revalidated by path, or made before the segment was invalidated as
+    /// a whole: the next request regenerates it.
+    pub(crate) fn is_invalidated(&self, entry: &CacheEntry) -> bool {
+        entry.is_invalidated() || entry.seq < self.invalid_below.load(Ordering::Relaxed)
     }
 
     pub(crate) fn clock(&self) -> &Clock {
@@ -394,7 +432,7 @@ impl SegmentCache {
     fn usable(&self, key: &str) -> Option<Arc<CacheEntry>> {
         self.store
             .get(key)
-            .filter(|e| !e.is_invalidated() && self.is_fresh(e))
+            .filter(|e| !self.is_invalidated(e) && self.is_fresh(e))
     }
 
     /// For a miss or a path revalidation: lead the one regeneration of `key`,
@@ -466,34 +504,45 @@ impl SegmentCache {
         response: CachedResponse,
         lock: Option<LockToken>,
     ) -> Arc<CacheEntry> {
-        let lifetime = self.lifetime_for(&response);
+        let entry = self.entry(response, self.clock.now());
         if let Some(shared) = &self.shared {
             shared.put_detached(SharedWrite {
                 key: key.to_string(),
                 path: key_path(key).to_string(),
-                response: response.clone(),
+                response: entry.response.clone(),
                 made_unix_ms: unix_ms(),
-                ttl: shared.ttl_for(lifetime),
+                ttl: shared.ttl_for(entry.lifetime),
                 tags: self.spec.tags.clone(),
                 lock,
             });
         }
-        self.insert(key, response, self.clock.now())
+        self.insert(key, entry)
     }
 
-    fn insert(&self, key: &str, response: CachedResponse, made_at: Instant) -> Arc<CacheEntry> {
-        let weight = key.len() + response.weight();
+    fn entry(&self, response: CachedResponse, made_at: Instant) -> CacheEntry {
         let lifetime = self.lifetime_for(&response);
-        let entry = Arc::new(CacheEntry::new(
+        CacheEntry::new(
             response,
             made_at,
             lifetime,
             self.index,
             self.metrics.clone(),
-        ));
-        self.metrics.record_insert(weight);
-        self.store.insert(key.to_string(), entry.clone());
-        self.version.fetch_add(1, Ordering::Release);
+            self.tags.clone(),
+        )
+    }
+
+    /// Puts `entry` in memory, indexed, unless the store turns it away;
+    /// either way it serves the request that made it.
+    fn insert(&self, key: &str, entry: CacheEntry) -> Arc<CacheEntry> {
+        let entry = Arc::new(entry);
+        let weight = key.len() + entry.response.weight();
+        let stored = self
+            .entries
+            .store(key, &entry, |key| self.store.insert(key, entry.clone()));
+        if stored {
+            self.metrics.record_insert(weight);
+            self.version.fetch_add(1, Ordering::Release);
+        }
         entry
     }
 
@@ -507,12 +556,12 @@ impl SegmentCache {
         }
         let now = self.clock.now();
         let made_at = now.checked_sub(shared.age()).unwrap_or(now);
-        let entry = self.insert(key, shared.response, made_at);
+        let entry = self.entry(shared.response, made_at);
         if shared.expired {
             entry.expire();
         }
         SegmentMetrics::count(&self.metrics.shared);
-        Some(entry)
+        Some(self.insert(key, entry))
     }
 
     /// Whether an entry read from Redis is fresh by its own age and flags.
@@ -525,36 +574,23 @@ impl SegmentCache {
                 .is_none_or(|p| shared.age() < p)
     }
 
-    /// `revalidate_tag`: every entry of this segment turns stale now; the
-    /// next request is served it and starts one refresh.
-    pub fn expire_all(&self) -> usize {
-        self.each_own_entry(|_, entry| entry.expire())
+    /// Every entry of this segment regenerates on its next request: when
+    /// the route turns dynamic, and for path revalidations an instance
+    /// missed while Redis was away. At once, whatever the number of
+    /// entries: those made before now are invalid by their number.
+    pub fn invalidate_all(&self) {
+        self.invalid_below
+            .fetch_max(CacheEntry::next_seq(), Ordering::Relaxed);
+        self.version.fetch_add(1, Ordering::Release);
     }
 
-    /// Every entry of this segment regenerates on its next request: for
-    /// path revalidations an instance missed while Redis was away.
-    pub fn invalidate_all(&self) -> usize {
-        self.each_own_entry(|_, entry| entry.invalidate())
-    }
-
-    /// `revalidate_path`: the next request for `path` regenerates and waits.
-    pub fn invalidate_path(&self, path: &str) -> usize {
-        self.each_own_entry(|key, entry| {
-            if key_path(key) == path {
-                entry.invalidate();
-            }
-        })
-    }
-
-    fn each_own_entry(&self, mut visit: impl FnMut(&str, &CacheEntry)) -> usize {
-        let mut visited = 0;
-        self.store.for_each(&mut |key, entry| {
-            if entry.segment == self.index {
-                visit(key, entry);
-                visited += 1;
-            }
+    /// Drops the backoff states of failed refreshes that are over and
+    /// whose key has left the store: nothing would ever read them again.
+    fn prune_backoffs(&self, now: Instant) {
+        self.refreshing.retain(|key, state| match state {
+            RefreshState::Backoff { until, .. } if *until <= now => self.entries.contains(key),
+            _ => true,
         });
-        visited
     }
 }
 
@@ -872,5 +908,96 @@ impl RefreshGuard {
 impl Drop for RefreshGuard {
     fn drop(&mut self) {
         self.record_failure("the refresh was dropped before it finished");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use bytes::Bytes;
+    use http::StatusCode;
+
+    use super::*;
+    use crate::store::{RemovalListener, Store};
+
+    /// A store that lets go of a key when told, as moka does when it
+    /// evicts one.
+    #[derive(Default)]
+    struct Forgetful {
+        entries: Mutex<HashMap<String, Arc<CacheEntry>>>,
+        listener: OnceLock<RemovalListener>,
+    }
+
+    impl Forgetful {
+        fn forget(&self, key: &str) {
+            let gone = self.entries.lock().unwrap().remove(key);
+            if let (Some(entry), Some(listener)) = (gone, self.listener.get()) {
+                listener(key, &entry);
+            }
+        }
+    }
+
+    impl Store for Forgetful {
+        fn get(&self, key: &str) -> Option<Arc<CacheEntry>> {
+            self.entries.lock().unwrap().get(key).cloned()
+        }
+
+        fn insert(&self, key: Arc<str>, entry: Arc<CacheEntry>) -> bool {
+            self.entries.lock().unwrap().insert(key.to_string(), entry);
+            true
+        }
+
+        fn weighted_size(&self) -> u64 {
+            0
+        }
+
+        fn on_removal(&self, listener: RemovalListener) {
+            let _ = self.listener.set(listener);
+        }
+    }
+
+    #[test]
+    fn a_backoff_that_is_over_is_dropped_once_its_key_has_left_the_store() {
+        let store = Arc::new(Forgetful::default());
+        let clock = Clock::manual();
+        let spec = SegmentSpec {
+            route: "/posts/[id]".into(),
+            policy: CachePolicy::Cache {
+                revalidate: Some(Duration::from_secs(2)),
+            },
+            ..SegmentSpec::default()
+        };
+        let cache = RevalidationCache::new(store.clone(), clock.clone(), [spec]);
+        let segment = cache.segment(0).clone();
+        for key in ["/posts/gone", "/posts/kept"] {
+            let Fill::Lead(guard) = segment.fill(key) else {
+                panic!("cold key");
+            };
+            let response = CachedResponse {
+                status: StatusCode::OK,
+                headers: vec![],
+                body: Bytes::from_static(b"{}"),
+            };
+            assert!(guard.complete(response).is_ok());
+        }
+        clock.advance(Duration::from_secs(3));
+        for key in ["/posts/gone", "/posts/kept"] {
+            segment
+                .refresh(key)
+                .expect("stale")
+                .fail("the upstream is down");
+        }
+        store.forget("/posts/gone");
+        cache.due();
+        assert_eq!(segment.refreshing.len(), 2, "backing off still");
+        clock.advance(Duration::from_secs(1));
+        cache.due();
+        assert!(!segment.refreshing.contains_key("/posts/gone"));
+        assert!(
+            segment.refreshing.contains_key("/posts/kept"),
+            "its failures count on"
+        );
     }
 }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use trellis_cache::{
     CacheEntry, CachePolicy, CachedResponse, Clock, Fill, Lookup, MemoryStore, RecentHits,
-    RevalidationCache, SegmentSpec, Store,
+    RemovalListener, RevalidationCache, SegmentSpec, Store,
 };
 
 /// The memory store, counting reads and deferred work.
@@ -25,12 +25,8 @@ impl Store for CountingStore {
         self.inner.get(key)
     }
 
-    fn insert(&self, key: String, entry: Arc<CacheEntry>) {
-        self.inner.insert(key, entry);
-    }
-
-    fn for_each(&self, visit: &mut dyn FnMut(&str, &Arc<CacheEntry>)) {
-        self.inner.for_each(visit);
+    fn insert(&self, key: Arc<str>, entry: Arc<CacheEntry>) -> bool {
+        self.inner.insert(key, entry)
     }
 
     fn weighted_size(&self) -> u64 {
@@ -40,6 +36,10 @@ impl Store for CountingStore {
     fn run_pending_tasks(&self) {
         self.pending_runs.fetch_add(1, Ordering::Relaxed);
         self.inner.run_pending_tasks();
+    }
+
+    fn on_removal(&self, listener: RemovalListener) {
+        self.inner.on_removal(listener);
     }
 }
 
@@ -108,7 +108,7 @@ fn a_newer_entry_a_path_or_a_tag_revalidation_is_seen_at_once() {
     store(&cache, "one");
     assert_eq!(fresh_body(recent.lookup(segment, "/posts")), "one");
 
-    segment.invalidate_path("/posts");
+    cache.revalidate_path("/posts");
     assert!(matches!(
         recent.lookup(segment, "/posts"),
         Lookup::Invalidated(_)
@@ -116,7 +116,7 @@ fn a_newer_entry_a_path_or_a_tag_revalidation_is_seen_at_once() {
     store(&cache, "two");
     assert_eq!(fresh_body(recent.lookup(segment, "/posts")), "two");
 
-    segment.expire_all();
+    cache.revalidate_tag("posts");
     assert!(matches!(recent.lookup(segment, "/posts"), Lookup::Stale(_)));
 
     // A fresh entry past its period, with no change at all, is stale too.

@@ -1,5 +1,6 @@
 //! The cache's semantics, on a manual clock: no sleeps.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -217,10 +218,11 @@ fn tag_revalidation_makes_entries_stale_and_path_revalidation_invalid() {
     let (cache, _) = cache(60);
     let segment = cache.segment(0).clone();
     lead(&cache, "/posts", "v1");
-    assert_eq!(segment.expire_all(), 1);
+    assert_eq!(cache.revalidate_tag("posts"), 1);
+    assert_eq!(cache.revalidate_tag("elsewhere"), 0);
     assert!(matches!(segment.lookup("/posts"), Lookup::Stale(_)));
     lead_after_refresh(&cache);
-    assert_eq!(segment.invalidate_path("/posts"), 1);
+    assert_eq!(cache.revalidate_path("/posts"), 1);
     assert!(matches!(segment.lookup("/posts"), Lookup::Invalidated(_)));
     lead(&cache, "/posts", "v3");
     assert!(matches!(segment.lookup("/posts"), Lookup::Fresh(_)));
@@ -264,12 +266,131 @@ fn the_byte_budget_holds_when_far_more_is_inserted() {
         "{} > {budget}",
         cache.weighted_size()
     );
-    let evictions = cache
-        .segment(0)
-        .metrics()
-        .evictions
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let evictions = cache.segment(0).metrics().evictions.load(Ordering::Relaxed);
     assert!(evictions > 900, "{evictions} evictions");
+}
+
+#[test]
+fn the_timer_finds_a_requested_entry_expired_by_tag_at_once() {
+    let (cache, _) = cache(60);
+    let segment = cache.segment(0).clone();
+    lead(&cache, "/posts", "v1");
+    lead(&cache, "/unrequested", "v1");
+    assert!(matches!(segment.lookup("/posts"), Lookup::Fresh(_)));
+    assert!(cache.due().is_empty());
+    assert_eq!(cache.revalidate_tag("posts"), 2);
+    assert_eq!(cache.due(), vec![(0, "/posts".to_string())]);
+    assert_eq!(
+        cache.due(),
+        vec![(0, "/posts".to_string())],
+        "until refreshed"
+    );
+    segment.refresh("/posts").unwrap().complete(response("v2"));
+    assert!(cache.due().is_empty(), "the new entry is fresh");
+}
+
+#[test]
+fn the_timer_never_offers_an_entry_revalidated_by_path() {
+    let (cache, clock) = cache(2);
+    let segment = cache.segment(0).clone();
+    lead(&cache, "/posts", "v1");
+    assert!(matches!(segment.lookup("/posts"), Lookup::Fresh(_)));
+    cache.revalidate_path("/posts");
+    clock.advance(Duration::from_secs(3));
+    assert!(cache.due().is_empty(), "the next request regenerates it");
+}
+
+/// One segment per route: `/posts` with its tag, and `/search`, keyed by
+/// query, with no tags.
+fn posts_and_search() -> RevalidationCache {
+    let store = Arc::new(MemoryStore::new(1 << 30, Duration::from_secs(3600)));
+    let cached = CachePolicy::Cache {
+        revalidate: Some(Duration::from_secs(60)),
+    };
+    let posts = SegmentSpec {
+        route: "/posts/[id]".into(),
+        policy: cached,
+        tags: vec!["posts".into()],
+        ..SegmentSpec::default()
+    };
+    let search = SegmentSpec {
+        route: "/search".into(),
+        policy: cached,
+        key_by_query: true,
+        ..SegmentSpec::default()
+    };
+    RevalidationCache::new(store, Clock::manual(), [posts, search])
+}
+
+fn lead_in(cache: &RevalidationCache, segment: usize, key: &str) {
+    match cache.segment(segment).fill(key) {
+        Fill::Lead(guard) => assert!(guard.complete(response(key)).is_ok()),
+        _ => panic!("expected to lead the fill of {key}"),
+    }
+}
+
+#[test]
+fn revalidating_a_path_among_100_000_entries_marks_exactly_its_own_and_returns_that_count() {
+    let cache = posts_and_search();
+    for id in 0..99_980 {
+        lead_in(&cache, 0, &format!("/posts/{id}"));
+    }
+    let search = cache.segment(1);
+    let own: Vec<String> = (0..10)
+        .map(|q| {
+            search
+                .key("/search", Some(&format!("q={q}")), |_| None)
+                .into_owned()
+        })
+        .chain(["/search".to_string()])
+        .collect();
+    for key in &own {
+        lead_in(&cache, 1, key);
+    }
+    // Neighbours in key order that are other paths.
+    let others = ["/search/x", "/search-x", "/searc", "/searchx?q=1"];
+    for key in others {
+        lead_in(&cache, 1, key);
+    }
+    assert_eq!(cache.revalidate_path("/search"), own.len());
+    for key in &own {
+        assert!(
+            matches!(search.lookup(key), Lookup::Invalidated(_)),
+            "{key}"
+        );
+    }
+    for key in others {
+        assert!(matches!(search.lookup(key), Lookup::Fresh(_)), "{key}");
+    }
+    assert!(matches!(
+        cache.segment(0).lookup("/posts/7"),
+        Lookup::Fresh(_)
+    ));
+    assert_eq!(cache.revalidate_path("/posts/7"), 1);
+    assert_eq!(
+        cache.revalidate_path("/posts/%37"),
+        1,
+        "one key per resource"
+    );
+    assert_eq!(cache.revalidate_path("/nowhere"), 0);
+}
+
+#[test]
+fn revalidating_a_tag_marks_only_the_entries_that_carry_it() {
+    let cache = posts_and_search();
+    for id in 0..100 {
+        lead_in(&cache, 0, &format!("/posts/{id}"));
+    }
+    lead_in(&cache, 1, "/search?q=1");
+    assert_eq!(cache.revalidate_tag("posts"), 100);
+    assert!(matches!(
+        cache.segment(0).lookup("/posts/1"),
+        Lookup::Stale(_)
+    ));
+    assert!(matches!(
+        cache.segment(1).lookup("/search?q=1"),
+        Lookup::Fresh(_)
+    ));
 }
 
 #[tokio::test]

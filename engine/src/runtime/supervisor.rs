@@ -172,51 +172,25 @@ impl Handler<RegisterWorker> for Supervisor {
     }
 }
 
-impl Supervisor {
-    /// Only the segment whose route matches the path holds its entries.
-    fn revalidate_path_here(&self, path: &str) -> usize {
-        let path = key_path(path);
-        match self.routes.table.match_path(path) {
-            Ok(Some(matched)) => self
-                .routes
-                .cache
-                .segment(matched.segment.index())
-                .invalidate_path(path),
-            _ => 0,
-        }
-    }
-
-    /// Every segment carrying the tag marks its entries stale.
-    fn revalidate_tag_here(&self, tag: &str) -> usize {
-        self.routes
-            .cache
-            .segments()
-            .iter()
-            .filter(|segment| segment.tags().iter().any(|t| t == tag))
-            .map(|segment| segment.expire_all())
-            .sum()
-    }
-}
-
 impl Handler<RevalidatePath> for Supervisor {
     type Result = ResponseFuture<Revalidated>;
 
     /// Here, and on every instance sharing the cache: Redis is told (and
     /// tells the others) before the reply, so what the caller asks next,
     /// of any instance, sees the revalidation; the reply says whether
-    /// Redis took it.
+    /// Redis took it. Redis first: marked here before, an entry could be
+    /// filled again from Redis's old copy.
     fn handle(&mut self, message: RevalidatePath, _: &mut Self::Context) -> Self::Result {
-        let shared = self.routes.cache.shared().cloned();
         // Both tiers key entries by the path's canonical spelling.
         let path = canonical_path(key_path(&message.path)).into_owned();
-        let here = self.revalidate_path_here(&path);
+        let cache = self.routes.cache.clone();
         Box::pin(async move {
-            let shared = match shared {
+            let shared = match cache.shared() {
                 Some(shared) => Some(shared.revalidate_path(&path).await),
                 None => None,
             };
             Revalidated {
-                entries: here,
+                entries: cache.revalidate_path(&path),
                 shared,
             }
         })
@@ -228,15 +202,14 @@ impl Handler<RevalidateTag> for Supervisor {
 
     /// Here, and on every instance sharing the cache, as for paths.
     fn handle(&mut self, message: RevalidateTag, _: &mut Self::Context) -> Self::Result {
-        let shared = self.routes.cache.shared().cloned();
-        let here = self.revalidate_tag_here(&message.tag);
+        let cache = self.routes.cache.clone();
         Box::pin(async move {
-            let shared = match shared {
+            let shared = match cache.shared() {
                 Some(shared) => Some(shared.revalidate_tag(&message.tag).await),
                 None => None,
             };
             Revalidated {
-                entries: here,
+                entries: cache.revalidate_tag(&message.tag),
                 shared,
             }
         })
@@ -249,15 +222,16 @@ impl Handler<PeerRevalidation> for Supervisor {
     /// Another instance revalidated: apply it to this one's memory tier
     /// only (Redis already knows).
     fn handle(&mut self, message: PeerRevalidation, _: &mut Self::Context) {
+        let cache = &self.routes.cache;
         match message.0 {
             SharedEvent::Tag(tag) => {
-                self.revalidate_tag_here(&tag);
+                cache.revalidate_tag(&tag);
             }
             SharedEvent::Path(path) => {
-                self.revalidate_path_here(&path);
+                cache.revalidate_path(&path);
             }
             SharedEvent::AllPaths => {
-                for segment in self.routes.cache.segments() {
+                for segment in cache.segments() {
                     segment.invalidate_all();
                 }
             }
