@@ -19,16 +19,6 @@ pub struct CachedResponse {
 }
 
 impl CachedResponse {
-    /// Bytes this response costs the cache's budget.
-    pub fn weight(&self) -> usize {
-        let headers: usize = self
-            .headers
-            .iter()
-            .map(|(n, v)| n.as_str().len() + v.len() + 32)
-            .sum();
-        self.body.len() + headers + 64
-    }
-
     /// Whether a shared cache may store this response (RFC 9111): a status
     /// cacheable by default, no cookie set for one client, no
     /// `Cache-Control: private`, `no-store` or `no-cache`, no `Vary: *`. A
@@ -83,6 +73,18 @@ impl CachedResponse {
         names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         names.dedup();
         names
+    }
+
+    /// The response as the cache keeps it: the body in a buffer of its own
+    /// length (one grown by doubling can hold twice what it says) and the
+    /// header list no longer than its headers, so that what the budget
+    /// counts is what is held.
+    pub(crate) fn compacted(mut self) -> Self {
+        if !self.body.is_empty() {
+            self.body = Bytes::copy_from_slice(&self.body);
+        }
+        self.headers.shrink_to_fit();
+        self
     }
 
     /// 404 and 410: answers that are kept only briefly.

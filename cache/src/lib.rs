@@ -13,7 +13,7 @@
 //! - `key`: what a cache key is made of (path, query, `Vary` variant), each
 //!   resource spelled one way.
 //! - `store`: the [`Store`] trait; `memory`: [`MemoryStore`] on moka, bounded
-//!   by bytes.
+//!   by bytes; `weight`: what an entry costs in memory.
 //! - `index`: where the entries are, by path, tag and deadline, so that
 //!   revalidation and the timer touch only what they concern.
 //! - `shared`: [`SharedStore`], the second tier on Redis that several
@@ -34,6 +34,7 @@ mod recent;
 mod revalidation;
 mod shared;
 mod store;
+mod weight;
 
 pub use clock::{Clock, ManualClock};
 pub use entry::{CacheEntry, CachedResponse, Lifetime, NotStored};

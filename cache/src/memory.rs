@@ -1,5 +1,5 @@
-//! The default store: moka, bounded by total bytes with a weigher, and
-//! dropping entries nobody asks for after a time-to-idle.
+//! The default store: moka, bounded by what its entries cost in memory,
+//! and dropping entries nobody asks for after a time-to-idle.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -9,6 +9,7 @@ use moka::sync::Cache;
 
 use crate::entry::CacheEntry;
 use crate::store::{RemovalListener, Store};
+use crate::weight::entry_weight;
 
 /// Entries in memory.
 ///
@@ -27,14 +28,14 @@ impl MemoryStore {
         let entries = Cache::builder()
             .max_capacity(budget_bytes)
             .weigher(|key: &Arc<str>, entry: &Arc<CacheEntry>| {
-                u32::try_from(key.len() + entry.response.weight()).unwrap_or(u32::MAX)
+                u32::try_from(entry_weight(key, entry)).unwrap_or(u32::MAX)
             })
             .time_to_idle(time_to_idle)
             .eviction_listener(move |key: Arc<Arc<str>>, entry: Arc<CacheEntry>, cause| {
                 let evicted = matches!(cause, RemovalCause::Size | RemovalCause::Expired);
                 entry
                     .metrics
-                    .record_removal(key.len() + entry.response.weight(), evicted);
+                    .record_removal(entry_weight(&key, &entry), evicted);
                 if let Some(listener) = told.get() {
                     listener(&key, &entry);
                 }

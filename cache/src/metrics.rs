@@ -94,7 +94,7 @@ pub fn render_prometheus<'a>(
         (
             "trellis_cache_bytes",
             "gauge",
-            "Bytes of cached responses held.",
+            "Bytes the cached entries cost in memory, as the budget counts them.",
             |m| m.bytes.load(Ordering::Relaxed),
         ),
     ];

@@ -24,6 +24,7 @@ use crate::metrics::{render_prometheus, SegmentMetrics};
 use crate::policy::{CachePolicy, DEFAULT_EXPIRE};
 use crate::shared::{unix_ms, LockOutcome, LockToken, SharedEntry, SharedStore, SharedWrite};
 use crate::store::DynStore;
+use crate::weight::entry_weight;
 
 /// The longest a failing key waits before its next refresh attempt.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -522,7 +523,7 @@ impl SegmentCache {
     fn entry(&self, response: CachedResponse, made_at: Instant) -> CacheEntry {
         let lifetime = self.lifetime_for(&response);
         CacheEntry::new(
-            response,
+            response.compacted(),
             made_at,
             lifetime,
             self.index,
@@ -535,12 +536,11 @@ impl SegmentCache {
     /// either way it serves the request that made it.
     fn insert(&self, key: &str, entry: CacheEntry) -> Arc<CacheEntry> {
         let entry = Arc::new(entry);
-        let weight = key.len() + entry.response.weight();
         let stored = self
             .entries
             .store(key, &entry, |key| self.store.insert(key, entry.clone()));
         if stored {
-            self.metrics.record_insert(weight);
+            self.metrics.record_insert(entry_weight(key, &entry));
             self.version.fetch_add(1, Ordering::Release);
         }
         entry
