@@ -112,6 +112,9 @@ pub enum NotStored {
     VaryCookie,
     /// More variants of one key than the cache keeps.
     TooManyVariants,
+    /// A key the memory store did not hold, seen once while it was full:
+    /// kept out so that it pushes out nothing; stored when it comes again.
+    NotAdmitted,
 }
 
 impl NotStored {
@@ -126,6 +129,7 @@ impl NotStored {
             NotStored::VaryAny => "vary-any",
             NotStored::VaryCookie => "vary-cookie",
             NotStored::TooManyVariants => "too-many-variants",
+            NotStored::NotAdmitted => "not-admitted",
         }
     }
 }

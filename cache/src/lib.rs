@@ -13,7 +13,8 @@
 //! - `key`: what a cache key is made of (path, query, `Vary` variant), each
 //!   resource spelled one way.
 //! - `store`: the [`Store`] trait; `memory`: [`MemoryStore`] on moka, bounded
-//!   by bytes; `weight`: what an entry costs in memory.
+//!   by bytes; `weight`: what an entry costs in memory; `admission`: the
+//!   doorkeeper that keeps keys seen once out of a full store.
 //! - `index`: where the entries are, by path, tag and deadline, so that
 //!   revalidation and the timer touch only what they concern.
 //! - `shared`: [`SharedStore`], the second tier on Redis that several
@@ -23,6 +24,7 @@
 //! - `clock`: [`Clock`], the time freshness is computed from.
 //! - `metrics`: per-segment counters and their Prometheus text.
 
+mod admission;
 mod clock;
 mod entry;
 mod index;

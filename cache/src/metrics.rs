@@ -16,6 +16,8 @@ pub struct SegmentMetrics {
     /// Entries taken from the shared store (Redis) instead of regenerated.
     pub shared: AtomicU64,
     pub evictions: AtomicU64,
+    /// New keys the memory store turned away, seen once while it was full.
+    pub not_admitted: AtomicU64,
     pub bytes: AtomicI64,
 }
 
@@ -42,7 +44,7 @@ pub fn render_prometheus<'a>(
     ticks: u64,
 ) -> String {
     type Read = fn(&SegmentMetrics) -> i64;
-    let series: [(&str, &str, &str, Read); 9] = [
+    let series: [(&str, &str, &str, Read); 10] = [
         (
             "trellis_cache_hits_total",
             "counter",
@@ -90,6 +92,12 @@ pub fn render_prometheus<'a>(
             "counter",
             "Entries evicted for the byte budget or idleness.",
             |m| m.evictions.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "trellis_cache_not_admitted_total",
+            "counter",
+            "New keys not stored because the memory store was full and they were seen once.",
+            |m| m.not_admitted.load(Ordering::Relaxed) as i64,
         ),
         (
             "trellis_cache_bytes",

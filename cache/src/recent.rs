@@ -8,7 +8,10 @@
 //! per-segment version), the entry is still fresh and not invalidated, and
 //! it went through moka less than [`RECHECK`] ago, which keeps moka's idle
 //! timer and eviction counts honest and lets an evicted entry go within
-//! that time.
+//! that time. So moka counts a hot key once a second per worker, however
+//! hot: too little for its frequency sketch to tell it from one-off keys,
+//! which is why a full store lets new keys in only on their second try
+//! (see `admission`).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;

@@ -498,13 +498,14 @@ impl SegmentCache {
     }
 
     /// Stores a regenerated response in memory and, with a shared tier, in
-    /// Redis too, releasing the lock held for it there.
+    /// Redis too, releasing the lock held for it there. Says whether the
+    /// memory store took it.
     fn store_response(
         &self,
         key: &str,
         response: CachedResponse,
         lock: Option<LockToken>,
-    ) -> Arc<CacheEntry> {
+    ) -> (Arc<CacheEntry>, bool) {
         let entry = self.entry(response, self.clock.now());
         if let Some(shared) = &self.shared {
             shared.put_detached(SharedWrite {
@@ -532,9 +533,10 @@ impl SegmentCache {
         )
     }
 
-    /// Puts `entry` in memory, indexed, unless the store turns it away;
-    /// either way it serves the request that made it.
-    fn insert(&self, key: &str, entry: CacheEntry) -> Arc<CacheEntry> {
+    /// Puts `entry` in memory, indexed, unless the store turns it away (a
+    /// new key while it is full); either way it serves the request that
+    /// made it. Says whether it was stored.
+    fn insert(&self, key: &str, entry: CacheEntry) -> (Arc<CacheEntry>, bool) {
         let entry = Arc::new(entry);
         let stored = self
             .entries
@@ -542,8 +544,10 @@ impl SegmentCache {
         if stored {
             self.metrics.record_insert(entry_weight(key, &entry));
             self.version.fetch_add(1, Ordering::Release);
+        } else {
+            SegmentMetrics::count(&self.metrics.not_admitted);
         }
-        entry
+        (entry, stored)
     }
 
     /// Takes an entry another instance made into memory, with its age;
@@ -561,7 +565,7 @@ impl SegmentCache {
             entry.expire();
         }
         SegmentMetrics::count(&self.metrics.shared);
-        Some(self.insert(key, entry))
+        Some(self.insert(key, entry).0)
     }
 
     /// Whether an entry read from Redis is fresh by its own age and flags.
@@ -736,11 +740,12 @@ impl FillGuard {
             false => self.key.clone(),
         };
         if key == self.key {
-            let entry = self
+            let (entry, stored) = self
                 .cache
                 .store_response(&self.key, response, self.lock.take());
+            // Stored or turned away at the door, it is for everyone.
             self.hand_over(Filled::Shared(Arc::new(entry.response.clone())));
-            return Ok(());
+            return stored.then_some(()).ok_or(NotStored::NotAdmitted);
         }
         // Waiters may have sent other values of the headers it varies on.
         release(&self.cache, &self.key, self.lock.take());
@@ -748,9 +753,9 @@ impl FillGuard {
             self.hand_over(Filled::Own);
             return Err(NotStored::TooManyVariants);
         }
-        self.cache.store_response(&key, response, None);
+        let (_, stored) = self.cache.store_response(&key, response, None);
         self.hand_over(Filled::Variant);
-        Ok(())
+        stored.then_some(()).ok_or(NotStored::NotAdmitted)
     }
 
     fn hand_over(&mut self, filled: Filled) {
@@ -866,9 +871,12 @@ impl RefreshGuard {
         if !vary.is_empty() {
             self.cache.learn_vary(&vary);
         }
-        self.cache
+        let (_, stored) = self
+            .cache
             .store_response(&self.key, response, self.lock.take());
-        SegmentMetrics::count(&self.cache.metrics.refreshes);
+        if stored {
+            SegmentMetrics::count(&self.cache.metrics.refreshes);
+        }
         self.cache.refreshing.remove(&self.key);
         self.done = true;
     }
