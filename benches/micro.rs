@@ -1,7 +1,7 @@
 //! Micro benchmarks of the request path's parts, each alone:
 //! matching in a table of 300 routes, one dispatch through a segment actor
-//! against a direct call of the same segment, a cache hit, and building a
-//! JSON response.
+//! against a direct call of the same segment, a cache hit, building a JSON
+//! response, and on-demand revalidation among many entries.
 //!
 //!     cargo bench --bench micro
 
@@ -135,5 +135,78 @@ fn json_response(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, matching, dispatch, cache_hit, json_response);
+/// A cache of `total` entries: `/one` (tagged `one`), 1,000 under
+/// `/thousand/[id]` (tagged `thousand`), 1,000 query keys of `/search`,
+/// and the rest under `/rest/[id]`.
+fn cache_of(total: usize) -> RevalidationCache {
+    let store = Arc::new(MemoryStore::new(1 << 40, Duration::from_secs(3600)));
+    let spec = |route: &str, tags: &[&str], key_by_query| SegmentSpec {
+        route: route.into(),
+        policy: CachePolicy::Cache {
+            revalidate: Some(Duration::from_secs(3600)),
+        },
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        key_by_query,
+        ..SegmentSpec::default()
+    };
+    let specs = [
+        spec("/one", &["one"], false),
+        spec("/thousand/[id]", &["thousand"], false),
+        spec("/search", &[], true),
+        spec("/rest/[id]", &["rest"], false),
+    ];
+    let cache = RevalidationCache::new(store, Clock::System, specs);
+    let store_one = |segment: usize, key: &str| {
+        let Fill::Lead(guard) = cache.segment(segment).fill(key) else {
+            panic!("every bench key is new");
+        };
+        guard
+            .complete(CachedResponse {
+                status: StatusCode::OK,
+                headers: vec![],
+                body: Bytes::from_static(br#"{"id":1}"#),
+            })
+            .expect("a plain 200 is stored");
+    };
+    store_one(0, "/one");
+    for id in 0..1000 {
+        store_one(1, &format!("/thousand/{id}"));
+        store_one(2, &format!("/search?q={id}"));
+    }
+    for id in 0..total - 2001 {
+        store_one(3, &format!("/rest/{id}"));
+    }
+    cache
+}
+
+fn revalidation(c: &mut Criterion) {
+    for total in [100_000, 400_000] {
+        let cache = cache_of(total);
+        let mut group = c.benchmark_group(format!("revalidate among {total} entries"));
+        for (name, tag, touched) in [
+            ("tag, 1 entry", "one", 1),
+            ("tag, 1000 entries", "thousand", 1000),
+        ] {
+            assert_eq!(cache.revalidate_tag(tag), touched);
+            group.bench_function(name, |b| b.iter(|| cache.revalidate_tag(black_box(tag))));
+        }
+        for (name, path, touched) in [
+            ("path, 1 entry", "/rest/77", 1),
+            ("path, 1000 entries", "/search", 1000),
+        ] {
+            assert_eq!(cache.revalidate_path(path), touched);
+            group.bench_function(name, |b| b.iter(|| cache.revalidate_path(black_box(path))));
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(
+    benches,
+    matching,
+    dispatch,
+    cache_hit,
+    json_response,
+    revalidation
+);
 criterion_main!(benches);

@@ -17,6 +17,7 @@ mod cache_safety;
 mod concurrency;
 mod deadlines;
 mod errors;
+mod memory;
 mod methods;
 mod operations;
 mod params;
