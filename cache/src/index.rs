@@ -303,8 +303,14 @@ mod tests {
         let index = EntryIndex::default();
         let keys = ["/p", "/p?q=1", "/p?q=1\0accept-language=fr", "/p\0x-v=1"];
         let neighbours = ["/p/q", "/px", "/p-x", "/", "/o?p", "/p@"];
-        for key in keys.iter().chain(&neighbours) {
-            stored(&index, key, &entry(&[], None));
+        // The store owns entries; the index only points at them.
+        let held: Vec<_> = keys
+            .iter()
+            .chain(&neighbours)
+            .map(|_| entry(&[], None))
+            .collect();
+        for (key, entry) in keys.iter().chain(&neighbours).zip(&held) {
+            stored(&index, key, entry);
         }
         assert_eq!(index.at_path("/p", |_| {}), keys.len());
         assert_eq!(index.at_path("/p/q", |_| {}), 1);

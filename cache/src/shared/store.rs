@@ -341,7 +341,14 @@ impl SharedStore {
 /// the keyspace, its path set and each tag set, and Redis's overhead.
 fn write_size(write: &SharedWrite, entry_key: &str) -> u64 {
     let keys = entry_key.len() * (2 + write.tags.len());
-    (write.response.weight() + keys) as u64 + ENTRY_OVERHEAD
+    // As the entry's hash holds them: each header as `name: value\r\n`.
+    let headers: usize = write
+        .response
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    (write.response.body.len() + headers + keys) as u64 + ENTRY_OVERHEAD
 }
 
 #[cfg(test)]
