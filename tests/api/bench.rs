@@ -54,7 +54,7 @@ async fn the_method_headers_and_body_are_sent() {
         r#"{"name":"widget","qty":2}"#,
     ];
     let report = bench(&app, &args, "/items").await;
-    // Without the header the route answers 415, without the body 400.
+    // Without the body the route answers 400.
     assert_eq!(count(&report, "status", "200"), 50);
 }
 

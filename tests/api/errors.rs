@@ -1,7 +1,10 @@
 //! Failing route functions: an error or a panic is a 500 with an empty body,
-//! running past `MAX_DURATION` is a 504, and the server keeps serving.
+//! running past `MAX_DURATION` is a 504, and the server keeps serving;
+//! `not_found()`, `forbidden()` and `unauthorized()` answer as Next.js's.
 
-use crate::test_app::spawn_app;
+use trellis::{forbidden, not_found, unauthorized, Error, Response, Router, Segment};
+
+use crate::test_app::{spawn_app, spawn_router};
 
 #[actix_web::test]
 async fn a_panicking_or_failing_handler_gets_500_and_the_server_keeps_serving() {
@@ -31,9 +34,30 @@ async fn a_handler_past_max_duration_gets_504() {
 }
 
 #[actix_web::test]
+async fn not_found_forbidden_and_unauthorized_are_thrown_with_empty_bodies() {
+    fn throwing(error: fn() -> Error) -> Segment {
+        Segment::new().get(move |_, _| async move { Err::<Response, _>(error()) })
+    }
+    let app = spawn_router(
+        Router::new()
+            .route("/missing", throwing(not_found))
+            .route("/forbidden", throwing(forbidden))
+            .route("/unauthorized", throwing(unauthorized)),
+    );
+    for (path, status) in [
+        ("/missing", 404),
+        ("/forbidden", 403),
+        ("/unauthorized", 401),
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), status, "{path}");
+        assert!(response.bytes().await.unwrap().is_empty(), "{path}");
+    }
+}
+
+#[actix_web::test]
 async fn a_header_value_with_cr_or_lf_is_never_sent() {
-    use trellis::{Response, Router, Segment};
-    let app = crate::test_app::spawn_router(Router::new().route(
+    let app = spawn_router(Router::new().route(
         "/inject",
         Segment::new().get(|_, _| async {
             Response::text("x").header("x-injected", "a\r\nset-cookie: pwned=1")

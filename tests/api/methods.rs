@@ -1,5 +1,5 @@
 //! Method semantics as Next.js has them: defined methods run, HEAD from GET,
-//! automatic OPTIONS, 405 with `Allow`, 501 outside the seven.
+//! automatic OPTIONS, 405 with `Allow`, 400 outside the seven.
 
 use reqwest::Method;
 use serde_json::json;
@@ -77,12 +77,17 @@ async fn get_only_route_answers_every_other_method_with_405_and_allow() {
 }
 
 #[actix_web::test]
-async fn a_method_outside_the_seven_is_501() {
+async fn a_method_outside_the_seven_is_a_400_with_an_empty_body_as_next_js_answers() {
     let app = spawn_app();
-    for method in ["TRACE", "FOO"] {
+    for (method, path) in [
+        ("HEADER", "/api/hello"),
+        ("TRACE", "/api/hello"),
+        ("FOO", "/nowhere"),
+    ] {
         let response = app
-            .request(Method::from_bytes(method.as_bytes()).unwrap(), "/api/hello")
+            .request(Method::from_bytes(method.as_bytes()).unwrap(), path)
             .await;
-        assert_eq!(response.status(), 501, "{method}");
+        assert_eq!(response.status(), 400, "{method}");
+        assert!(response.bytes().await.unwrap().is_empty(), "{method}");
     }
 }

@@ -1,5 +1,5 @@
 //! What a route function reads and sets: cookies, headers, bodies and forms,
-//! with the 4xx answers for bodies it cannot use.
+//! the URL, with the 4xx answers for bodies it cannot use.
 
 use reqwest::header::CONTENT_TYPE;
 use reqwest::multipart::{Form, Part};
@@ -188,16 +188,39 @@ async fn malformed_json_is_a_400_saying_what_and_where() {
 }
 
 #[actix_web::test]
-async fn a_body_of_the_wrong_content_type_is_a_415() {
+async fn a_json_body_is_parsed_whatever_its_label_as_the_webs_request_json_does() {
     let app = spawn_app();
-    let json_as_form = app
+    // `fetch(url, { body: JSON.stringify(x) })` labels it text/plain.
+    for label in [
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+    ] {
+        let response = app
+            .builder(Method::POST, "/items")
+            .header(CONTENT_TYPE, label)
+            .body(r#"{"a":1}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{label}");
+        assert_eq!(
+            json(response).await,
+            json!({ "res": { "a": 1 } }),
+            "{label}"
+        );
+    }
+    let unlabelled = app
         .builder(Method::POST, "/items")
-        .header(CONTENT_TYPE, "text/plain")
-        .body("{}")
+        .body("[1,2]")
         .send()
         .await
         .unwrap();
-    assert_eq!(json_as_form.status(), 415);
+    assert_eq!(json(unlabelled).await, json!({ "res": [1, 2] }));
+}
+
+#[actix_web::test]
+async fn a_form_read_of_a_body_labelled_otherwise_is_a_415() {
+    let app = spawn_app();
     let form_as_json = app
         .builder(Method::POST, "/api/form")
         .json(&json!({ "name": "x" }))
@@ -205,6 +228,41 @@ async fn a_body_of_the_wrong_content_type_is_a_415() {
         .await
         .unwrap();
     assert_eq!(form_as_json.status(), 415);
+}
+
+#[actix_web::test]
+async fn the_context_reads_the_request_headers_as_next_headers_does() {
+    let app = spawn_router(Router::new().route(
+        "/ambient",
+        Segment::new().get(|_, ctx| async move {
+            let agent = ctx.headers().get("x-agent").and_then(|v| v.to_str().ok());
+            Ok(Response::json(&json!({ "agent": agent })))
+        }),
+    ));
+    let response = app
+        .builder(Method::GET, "/ambient")
+        .header("x-agent", "curl")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await, json!({ "agent": "curl" }));
+    assert_eq!(
+        json(app.get("/ambient").await).await,
+        json!({ "agent": null })
+    );
+}
+
+#[actix_web::test]
+async fn next_url_href_is_the_whole_url() {
+    let app = spawn_router(Router::new().route(
+        "/where",
+        Segment::new().get(|req, _| async move { Ok(Response::text(req.next_url().href())) }),
+    ));
+    let response = app.get("/where?x=1").await;
+    assert_eq!(
+        response.text().await.unwrap(),
+        format!("{}/where?x=1", app.address)
+    );
 }
 
 #[actix_web::test]

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use actix_web::http::header::HeaderMap;
 use serde::de::DeserializeOwned;
 use trellis_routes::{ParamValue, Params};
 
@@ -17,16 +18,24 @@ pub struct Context {
     params: Params,
     revalidator: Revalidator,
     pub(crate) cookies: CookieStore,
+    /// The request's headers, shared with it rather than copied.
+    headers: Arc<HeaderMap>,
     /// Set while the answer is made for the cache: records a cookie read.
     dynamic_reads: Option<Arc<DynamicReads>>,
 }
 
 impl Context {
-    pub(crate) fn new(params: Params, revalidator: Revalidator, cookies: CookieStore) -> Self {
+    pub(crate) fn new(
+        params: Params,
+        revalidator: Revalidator,
+        cookies: CookieStore,
+        headers: Arc<HeaderMap>,
+    ) -> Self {
         Context {
             params,
             revalidator,
             cookies,
+            headers,
             dynamic_reads: None,
         }
     }
@@ -42,6 +51,17 @@ impl Context {
             reads.note(Read::Cookies);
         }
         &self.cookies
+    }
+
+    /// The request headers, read-only: `headers()` from next/headers, for
+    /// a function (or a helper it calls) that has the context and not the
+    /// request. Reading them makes a cached `auto` route dynamic, as
+    /// [`Request::headers`](crate::Request::headers) does.
+    pub fn headers(&self) -> &HeaderMap {
+        if let Some(reads) = &self.dynamic_reads {
+            reads.note(Read::Headers);
+        }
+        &self.headers
     }
 
     pub(crate) fn revalidator(&self) -> &Revalidator {

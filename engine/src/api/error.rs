@@ -31,9 +31,11 @@ pub enum Error {
     BadRequest(String),
     /// 415 with `{"error": "<message>"}`: a body of the wrong content type.
     UnsupportedMediaType(String),
-    /// 404 with `{"error": "not found"}`, like `notFound()`.
+    /// 404 with an empty body, as `notFound()` answers; [`not_found`]
+    /// throws it.
     NotFound,
-    /// This status, with an empty body.
+    /// This status, with an empty body ([`forbidden`] and [`unauthorized`]
+    /// throw 403 and 401).
     Status(StatusCode),
     /// Send this response as it is (how `redirect()` is thrown).
     Response(Response),
@@ -53,6 +55,33 @@ pub fn permanent_redirect(url: &str) -> Error {
     Error::Response(Response::permanent_redirect(url))
 }
 
+/// `notFound()` thrown: 404 with an empty body.
+///
+/// ```
+/// use trellis_engine::{not_found, Response, Result};
+///
+/// fn only_one(id: &str) -> Result<Response> {
+///     if id != "1" {
+///         return Err(not_found());
+///     }
+///     Ok(Response::text("one"))
+/// }
+/// # assert!(only_one("2").is_err());
+/// ```
+pub fn not_found() -> Error {
+    Error::NotFound
+}
+
+/// `forbidden()` thrown: 403 with an empty body.
+pub fn forbidden() -> Error {
+    Error::Status(StatusCode::FORBIDDEN)
+}
+
+/// `unauthorized()` thrown: 401 with an empty body.
+pub fn unauthorized() -> Error {
+    Error::Status(StatusCode::UNAUTHORIZED)
+}
+
 impl<E: Into<Box<dyn StdError + Send + Sync>>> From<E> for Error {
     fn from(error: E) -> Self {
         Error::Internal(error.into())
@@ -68,7 +97,7 @@ impl Error {
             Error::UnsupportedMediaType(message) => {
                 Response::json_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, &message)
             }
-            Error::NotFound => Response::json_error(StatusCode::NOT_FOUND, "not found"),
+            Error::NotFound => Response::empty(StatusCode::NOT_FOUND),
             Error::Status(status) => Response::empty(status),
             Error::Response(response) => response,
             Error::Internal(cause) => {

@@ -31,7 +31,7 @@ impl HttpMethod {
         HttpMethod::Put,
     ];
 
-    /// `None` for any other method: the engine answers 501.
+    /// `None` for any other method: the engine answers 400.
     pub fn from_method(method: &Method) -> Option<Self> {
         Some(match *method {
             Method::DELETE => HttpMethod::Delete,
@@ -115,9 +115,11 @@ pub(crate) fn not_allowed(allow: &HeaderValue) -> Response {
     with_allow(StatusCode::METHOD_NOT_ALLOWED, allow)
 }
 
-/// 501 for a method outside the seven, whatever the path.
-pub(crate) fn not_implemented() -> Response {
-    Response::empty(StatusCode::NOT_IMPLEMENTED)
+/// 400 with an empty body for a method outside the seven (`HEADER`,
+/// `TRACE`), whatever the path: Next.js answers so to any method that is not
+/// one of its seven, before looking for a handler.
+pub(crate) fn unknown_method() -> Response {
+    Response::empty(StatusCode::BAD_REQUEST)
 }
 
 /// An empty answer with `Allow`.

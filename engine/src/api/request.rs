@@ -24,7 +24,9 @@ use crate::api::origin::Origin;
 pub struct Request {
     method: Method,
     uri: Uri,
-    headers: HeaderMap,
+    /// Shared with the request's [`Context`](crate::Context), which gives
+    /// them to functions that take no request (`headers()` of next/headers).
+    headers: Arc<HeaderMap>,
     body: Bytes,
     origin: Origin,
     /// Set while the answer is made for the cache: records what it reads.
@@ -42,7 +44,7 @@ impl Request {
         Request {
             method,
             uri,
-            headers,
+            headers: Arc::new(headers),
             body,
             origin,
             dynamic_reads: None,
@@ -118,6 +120,11 @@ impl Request {
         &self.headers
     }
 
+    /// The headers, for the request's context to share.
+    pub(crate) fn shared_headers(&self) -> Arc<HeaderMap> {
+        self.headers.clone()
+    }
+
     /// The parsed URL (`request.nextUrl`).
     pub fn next_url(&self) -> NextUrl<'_> {
         NextUrl { request: self }
@@ -147,17 +154,12 @@ impl Request {
             .map_err(|e| Error::BadRequest(format!("body is not UTF-8: {e}")))
     }
 
-    /// The body parsed as JSON; malformed JSON is a 400 saying what and
-    /// where, and a body labelled as anything but JSON is a 415.
+    /// The body parsed as JSON, whatever its `Content-Type` says, as the
+    /// Web's `request.json()` parses it: `fetch(url, { body:
+    /// JSON.stringify(x) })` labels it `text/plain`. Malformed JSON is a 400
+    /// saying what and where.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         self.note(Read::Body);
-        if let Some(essence) = self.content_type() {
-            if essence != "application/json" && !essence.ends_with("+json") {
-                return Err(Error::UnsupportedMediaType(format!(
-                    "expected application/json, got {essence}"
-                )));
-            }
-        }
         serde_json::from_slice(&self.body)
             .map_err(|e| Error::BadRequest(format!("invalid JSON: {e}")))
     }
@@ -206,6 +208,11 @@ pub struct NextUrl<'a> {
 }
 
 impl<'a> NextUrl<'a> {
+    /// The whole URL (`nextUrl.href`), as [`Request::url`] gives it.
+    pub fn href(&self) -> String {
+        self.request.url()
+    }
+
     /// The path, still percent-encoded as sent.
     pub fn pathname(&self) -> &'a str {
         self.request.uri.path()

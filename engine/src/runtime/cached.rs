@@ -66,6 +66,7 @@ fn without_visitor(
         context.all_params().clone(),
         context.revalidator().clone(),
         CookieStore::default(),
+        request.shared_headers(),
     );
     (request, context)
 }
@@ -261,7 +262,12 @@ pub(crate) async fn regenerate(
         headers.append(name, value);
     }
     let mut request = Request::without_visitor(uri, headers.clone(), segment.public_url());
-    let mut context = Context::new(params, revalidator, CookieStore::default());
+    let mut context = Context::new(
+        params,
+        revalidator,
+        CookieStore::default(),
+        request.shared_headers(),
+    );
     let reads = watch_reads(&segment, &mut request, &mut context);
     let response = segment.run_get(request, context).await;
     let made = into_cached(response).map(|mut made| {

@@ -138,7 +138,12 @@ impl ServedSegment {
             return Err(Error::NotFound.into_response(self.route()));
         }
         let cookies = CookieStore::new(request.cookie_headers());
-        Ok(Context::new(params, revalidator, cookies))
+        Ok(Context::new(
+            params,
+            revalidator,
+            cookies,
+            request.shared_headers(),
+        ))
     }
 
     /// Answers a request the cache does not serve: method semantics, then

@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -55,6 +55,27 @@ impl Server {
         router: Router,
         clock: Clock,
     ) -> Result<Server, ServerError> {
+        Server::start(config, router, clock, None)
+    }
+
+    /// Like [`build`](Self::build), on a listener bound already (the
+    /// config's host and port are not used): `trellis dev` binds once and
+    /// hands the socket to each server it starts, so connections wait in
+    /// its queue, never refused, while one server replaces another.
+    pub fn build_on(
+        config: Config,
+        router: Router,
+        listener: TcpListener,
+    ) -> Result<Server, ServerError> {
+        Server::start(config, router, Clock::System, Some(listener))
+    }
+
+    fn start(
+        config: Config,
+        router: Router,
+        clock: Clock,
+        listener: Option<TcpListener>,
+    ) -> Result<Server, ServerError> {
         let routes = Arc::new(AppRoutes::build(router, &config, clock)?);
         let site = routes.site.clone();
         let supervisor = Supervisor::new(routes.clone(), config.cache.tick()).start();
@@ -88,10 +109,21 @@ impl Server {
         if config.server.workers > 0 {
             http = http.workers(config.server.workers);
         }
-        let address = format!("{}:{}", config.server.host, config.server.port);
-        let http = http
-            .bind(&address)
-            .map_err(|error| Server::bind_error(&address, error))?;
+        let (address, http) = match listener {
+            Some(listener) => {
+                let address = listener
+                    .local_addr()
+                    .map_or_else(|_| "an inherited socket".to_string(), |a| a.to_string());
+                let http = http.listen(listener);
+                (address, http)
+            }
+            None => {
+                let address = format!("{}:{}", config.server.host, config.server.port);
+                let http = http.bind(&address);
+                (address, http)
+            }
+        };
+        let http = http.map_err(|error| Server::bind_error(&address, error))?;
         let local_addr = *http
             .addrs()
             .first()

@@ -108,7 +108,7 @@ impl Cors<'_> {
 
 fn route<'w>(req: &ServiceRequest, worker: &'w WorkerState) -> Routed<'w> {
     let Some(method) = HttpMethod::from_method(req.method()) else {
-        return Routed::Answered("-", method::not_implemented());
+        return Routed::Answered("-", method::unknown_method());
     };
     if let Some(refused) = guard::check(req.request(), &worker.limits) {
         return Routed::Answered("-", refused);
