@@ -31,8 +31,8 @@ TRELLIS_PORT=3902
 FLOOR_PORT=3903
 BIG_PORT=3904
 
-cargo build --release --quiet --bin trellis --example raw-actix --example floor --example cached-body
-BIN=target/release/trellis
+cargo build --release --quiet --bin trellis-demo --example raw-actix --example floor --example cached-body
+BIN=target/release/trellis-demo
 RAW=target/release/examples/raw-actix
 FLOOR=target/release/examples/floor
 BIG=target/release/examples/cached-body

@@ -1,15 +1,10 @@
-//! The `trellis` command: serves the demo app, prints its route table.
+//! The demo app: the route files under `app/`, discovered by build.rs,
+//! served with the whole `trellis` command line, as any app serves its own.
 
-mod bench;
-mod cli;
-
-/// The demo app: the route files under `app/`, discovered by build.rs.
 mod app {
     trellis::include_app!();
 }
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    cli::Cli::parse().run(app::router)
+    trellis::main(app::router)
 }

@@ -3,6 +3,6 @@
 use trellis::prelude::*;
 
 pub async fn POST(req: Request) -> Result<Response> {
-    let res: serde_json::Value = req.json()?;
+    let res: Value = req.json()?;
     Ok(Response::json(&json!({ "res": res })))
 }

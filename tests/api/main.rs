@@ -27,7 +27,7 @@ mod routing;
 mod shared_cache;
 mod shared_hardening;
 
-/// The demo app, built from `app/` exactly as the `trellis` binary builds it.
+/// The demo app, built from `app/` exactly as its binary builds it.
 mod app {
     trellis::include_app!();
 }

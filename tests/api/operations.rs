@@ -165,7 +165,7 @@ permanent = true
 
 /// Starts the binary on a free port; returns it and its base URL.
 async fn spawn_binary(config: &ConfigFile) -> (tokio::process::Child, String) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis-demo"))
         .args([
             "serve",
             "--port",

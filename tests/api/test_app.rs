@@ -160,15 +160,16 @@ pub async fn json(response: Response) -> serde_json::Value {
     response.json().await.expect("a JSON body")
 }
 
-/// Runs the `trellis` binary with `args` to its end.
+/// Runs the demo's binary (the `trellis` command line, with the demo's
+/// routes) with `args` to its end.
 pub async fn trellis(args: &[&str]) -> std::process::Output {
     trellis_with_env(args, &[]).await
 }
 
-/// Runs the `trellis` binary with `args` and these variables set, and
+/// Runs the demo's binary with `args` and these variables set, and
 /// without any `TRELLIS_ADMIN__TOKEN` of the test's own environment.
 pub async fn trellis_with_env(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis-demo"))
         .args(args)
         .env_remove("TRELLIS_ADMIN__TOKEN")
         .envs(vars.iter().copied())

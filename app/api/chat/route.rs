@@ -6,6 +6,7 @@ use std::time::Duration;
 use trellis::prelude::*;
 
 #[derive(Deserialize)]
+#[serde(crate = "trellis::serde")]
 struct Chat {
     prompt: String,
 }

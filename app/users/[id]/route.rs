@@ -3,6 +3,7 @@
 use trellis::prelude::*;
 
 #[derive(Serialize, Deserialize)]
+#[serde(crate = "trellis::serde")]
 struct UserParams {
     id: String,
 }

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use trellis::{Config, Router};
+
+use crate::{Config, Router};
 
 pub use serve::ServeArgs;
 

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use trellis::{Config, RouteKind, RouteSummary, Router};
+use crate::{Config, RouteKind, RouteSummary, Router};
 
 pub fn run(router: Router, config: &Config) -> ExitCode {
     let mut rows = match router.summary(config) {

@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use tracing_subscriber::EnvFilter;
-use trellis::{Config, Router, Server};
+
+use crate::{Config, Router, Server};
 
 /// Flags win over `TRELLIS_*` variables, which win over the file.
 #[derive(Debug, Clone, Args)]
@@ -22,11 +22,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs, mut config: Config, router: Router) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    crate::init_logging();
     if let Some(host) = args.host {
         config.server.host = host;
     }

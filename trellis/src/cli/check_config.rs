@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use trellis::{Config, Router, DEFAULT_FILE};
+use crate::{Config, Router, DEFAULT_FILE};
 
 pub fn run(router: Router, config: &Config, file: Option<&Path>) -> ExitCode {
     let shown = file.map_or_else(|| DEFAULT_FILE.to_string(), |f| f.display().to_string());

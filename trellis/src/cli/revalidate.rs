@@ -6,8 +6,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{ArgGroup, Args};
-use trellis::{Config, REVALIDATE_ENDPOINT};
 use trellis_config::redact_url;
+
+use crate::{Config, REVALIDATE_ENDPOINT};
 
 #[derive(Debug, Clone, Args)]
 #[command(group(ArgGroup::new("what").required(true).args(["path", "tag"])))]
