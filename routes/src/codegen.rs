@@ -100,6 +100,7 @@ fn segment_expr(module: &proc_macro2::Ident, route: &DiscoveredRoute) -> TokenSt
             HandlerArgs::Request => quote! { |req, _| #module::#function(req) },
             HandlerArgs::Context => quote! { |_, ctx| #module::#function(ctx) },
             HandlerArgs::None => quote! { |_, _| #module::#function() },
+            HandlerArgs::FromType => quote! { ::trellis::route_fn(#module::#function) },
         };
         quote! { .#builder(#call) }
     });
@@ -142,6 +143,10 @@ mod tests {
                     method: "POST",
                     args: HandlerArgs::None,
                 },
+                MethodItem {
+                    method: "PUT",
+                    args: HandlerArgs::FromType,
+                },
             ],
             config: vec!["REVALIDATE", "generate_static_params"],
             reads_request_data: Some("cookies"),
@@ -161,6 +166,10 @@ mod tests {
         );
         assert!(code.contains(".get(route_0::GET)"), "{code}");
         assert!(code.contains(".post(|_,_|route_0::POST())"), "{code}");
+        assert!(
+            code.contains(".put(::trellis::route_fn(route_0::PUT))"),
+            "{code}"
+        );
         assert!(code.contains(".revalidate(route_0::REVALIDATE)"), "{code}");
         assert!(
             code.contains(".reads_request_data(\".cookies()\")"),

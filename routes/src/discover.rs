@@ -4,8 +4,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
-use syn::{FnArg, Item, ReturnType, Signature, Type, Visibility};
+use syn::{FnArg, Item, ReturnType, Signature, Type, UseTree, Visibility};
 
 use crate::error::DiscoverError;
 use crate::pattern::RoutePattern;
@@ -50,6 +51,10 @@ pub enum HandlerArgs {
     Request,
     Context,
     RequestAndContext,
+    /// A function re-exported under the method's name (`pub use
+    /// handlers::hello as GET`): its signature is elsewhere, so the
+    /// compiler picks the arguments from its type (`trellis::route_fn`).
+    FromType,
 }
 
 /// A method function found in a route file.
@@ -147,6 +152,17 @@ fn read_route_file(
     let mut methods = Vec::new();
     let mut config = Vec::new();
     for item in &parsed.items {
+        match item {
+            Item::Use(u) => {
+                read_use(u, &display, &mut methods, &mut config)?;
+                continue;
+            }
+            Item::Macro(m) => {
+                unseen_in_macro(m, &display)?;
+                continue;
+            }
+            _ => {}
+        }
         let (ident, vis) = match item {
             Item::Fn(f) => (f.sig.ident.to_string(), &f.vis),
             Item::Const(c) => (c.ident.to_string(), &c.vis),
@@ -207,6 +223,118 @@ fn read_route_file(
         config,
         reads_request_data,
     })
+}
+
+/// A `use` item: the names it brings in under a method's or a config
+/// item's name are route items, as `export { hello as GET } from ...` is in
+/// Next.js. A `pub` glob could bring in any of them unseen: refused.
+fn read_use(
+    item: &syn::ItemUse,
+    display: &str,
+    methods: &mut Vec<MethodItem>,
+    config: &mut Vec<&'static str>,
+) -> Result<(), DiscoverError> {
+    let is_pub = matches!(item.vis, Visibility::Public(_));
+    let problem = |problem: String| DiscoverError::Item {
+        path: display.to_string(),
+        item: format!("use {}", compact(item.tree.to_token_stream())),
+        problem,
+    };
+    let mut names = Vec::new();
+    let mut glob = false;
+    use_names(&item.tree, None, &mut names, &mut glob);
+    if glob && is_pub {
+        return Err(problem(
+            "discovery cannot see which methods or config a glob brings in: name them, \
+             e.g. `pub use handlers::{GET, POST}`"
+                .to_string(),
+        ));
+    }
+    for name in names {
+        if let Some(method) = METHODS.iter().find(|m| **m == name) {
+            if !is_pub {
+                return Err(problem(format!(
+                    "a method must be `pub` to be served: write `pub use ... as {method}`"
+                )));
+            }
+            methods.push(MethodItem {
+                method,
+                args: HandlerArgs::FromType,
+            });
+        } else if let Some(item) = CONFIG_ITEMS.iter().find(|c| **c == name) {
+            if !is_pub {
+                return Err(problem("segment config must be `pub`".to_string()));
+            }
+            config.push(*item);
+        } else if let Some(expected) = near_miss(&name) {
+            if is_pub {
+                return Err(problem(format!(
+                    "`{name}`: did you mean `{expected}`? Trellis reads only that spelling"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The names a use tree brings in (`a::b as c` brings in `c`, `a::{self}`
+/// brings in `a`), and whether it holds a glob. `_` brings in no name.
+fn use_names(tree: &UseTree, parent: Option<String>, names: &mut Vec<String>, glob: &mut bool) {
+    match tree {
+        UseTree::Path(path) => use_names(&path.tree, Some(path.ident.to_string()), names, glob),
+        UseTree::Name(name) if name.ident == "self" => names.extend(parent),
+        UseTree::Name(name) => names.push(name.ident.to_string()),
+        UseTree::Rename(rename) if rename.rename == "_" => {}
+        UseTree::Rename(rename) => names.push(rename.rename.to_string()),
+        UseTree::Glob(_) => *glob = true,
+        UseTree::Group(group) => {
+            for tree in &group.items {
+                use_names(tree, parent.clone(), names, glob);
+            }
+        }
+    }
+}
+
+/// An item macro (`thread_local!`, `my_handlers!(GET)`) may define items
+/// discovery cannot see; one that names a method or a config item almost
+/// certainly does, and is refused rather than served as a 405.
+fn unseen_in_macro(item: &syn::ItemMacro, display: &str) -> Result<(), DiscoverError> {
+    let Some(name) = route_ident(item.mac.tokens.clone()) else {
+        return Ok(());
+    };
+    let mac = compact(item.mac.path.to_token_stream());
+    Err(DiscoverError::Item {
+        path: display.to_string(),
+        item: format!("{mac}!"),
+        problem: format!(
+            "discovery cannot see `{name}` inside a macro: define it as a `pub` item of the \
+             route file, or re-export it with `pub use`"
+        ),
+    })
+}
+
+/// The first method or config name among `tokens`' identifiers.
+fn route_ident(tokens: TokenStream) -> Option<&'static str> {
+    tokens.into_iter().find_map(|tree| match tree {
+        TokenTree::Ident(ident) => METHODS
+            .iter()
+            .chain(CONFIG_ITEMS.iter())
+            .find(|known| ident == **known)
+            .copied(),
+        TokenTree::Group(group) => route_ident(group.stream()),
+        _ => None,
+    })
+}
+
+/// Tokens as a person writes them: `handlers::{hello as GET}`.
+fn compact(tokens: TokenStream) -> String {
+    tokens
+        .to_string()
+        .replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace("{ ", "{")
+        .replace(" }", "}")
+        .replace(" ,", ",")
 }
 
 /// The read of request data the GET function makes where the source shows
@@ -421,6 +549,69 @@ mod tests {
             routes[1].reads_request_data, None,
             "force-static sees no cookies"
         );
+    }
+
+    #[test]
+    fn re_exported_and_aliased_handlers_and_config_are_route_items() {
+        let app = TempApp::new("reexport");
+        app.file(
+            "x/route.rs",
+            "#[path = \"../_shared/hello.rs\"]\n\
+             mod hello;\n\
+             use trellis::prelude::*;\n\
+             pub use hello::{hello as GET, hello as POST, REVALIDATE};\n\
+             pub use hello::greet::{self, DELETE};\n\
+             pub use hello::other as _;\n",
+        );
+        let routes = discover(&app.0).unwrap();
+        let methods: Vec<_> = routes[0]
+            .methods
+            .iter()
+            .map(|m| (m.method, m.args))
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                ("GET", HandlerArgs::FromType),
+                ("POST", HandlerArgs::FromType),
+                ("DELETE", HandlerArgs::FromType)
+            ]
+        );
+        assert_eq!(routes[0].config, ["REVALIDATE"]);
+    }
+
+    #[test]
+    fn what_discovery_cannot_see_fails_the_build_naming_file_and_item() {
+        let cases = [
+            (
+                "pub use handlers::*;",
+                "`use handlers::*`: discovery cannot see",
+            ),
+            (
+                "use handlers::hello as GET;",
+                "`use handlers::hello as GET`: a method must be `pub`",
+            ),
+            ("pub use handlers::hello as get;", "did you mean `GET`?"),
+            (
+                "handlers!(GET);",
+                "`handlers!`: discovery cannot see `GET` inside a macro",
+            ),
+        ];
+        for (body, expected) in cases {
+            let app = TempApp::new("unseen");
+            app.file("x/route.rs", body);
+            let err = discover(&app.0).unwrap_err().to_string();
+            assert!(err.starts_with("app/x/route.rs: "), "{body}: {err}");
+            assert!(err.contains(expected), "{body}: {err}");
+        }
+        let app = TempApp::new("seen");
+        app.file(
+            "x/route.rs",
+            "use handlers::*;\n\
+             thread_local! { static GET_COUNT: u8 = 0; }\n\
+             pub async fn GET() -> Result<Response> { todo!() }",
+        );
+        assert_eq!(discover(&app.0).unwrap()[0].methods.len(), 1);
     }
 
     #[test]

@@ -91,3 +91,19 @@ async fn a_method_outside_the_seven_is_a_400_with_an_empty_body_as_next_js_answe
         assert!(response.bytes().await.unwrap().is_empty(), "{method}");
     }
 }
+
+#[actix_web::test]
+async fn handlers_re_exported_under_method_names_are_discovered_and_served() {
+    let app = spawn_app();
+    for method in [Method::GET, Method::POST] {
+        let response = app.request(method.clone(), "/api/shared").await;
+        assert_eq!(response.status(), 200, "{method}");
+        assert_eq!(
+            json(response).await,
+            json!({ "method": method.as_str(), "path": "/api/shared" })
+        );
+    }
+    let put = app.request(Method::PUT, "/api/shared").await;
+    assert_eq!(put.status(), 405);
+    assert_eq!(put.headers()["allow"], "GET, HEAD, OPTIONS, POST");
+}

@@ -55,6 +55,8 @@
 //! - The re-exports below: what route files see (from `trellis-engine`),
 //!   the builders and config they register, and the server.
 //! - [`prelude`]: everything a route file needs, in one `use`.
+//! - [`route_fn()`]: adapts a function taking fewer arguments than
+//!   `(Request, Context)`, as re-exported handlers need.
 //! - [`main`] and [`init_logging`] (feature `cli`), and behind them the
 //!   command line (`cli`, one file per subcommand) and the load generator
 //!   (`bench`).
@@ -72,9 +74,11 @@ mod bench;
 mod cli;
 #[cfg(feature = "cli")]
 mod logging;
+mod route_fn;
 
 #[cfg(feature = "cli")]
 pub use logging::init_logging;
+pub use route_fn::{route_fn, RouteFn};
 
 // What a route function sees and returns: the request and its context,
 // responses, errors and how to throw them, cookies, forms, params.
