@@ -65,7 +65,7 @@
 //!
 //! - `cli` (default): [`main`], the command line an app's one-line `main`
 //!   runs. Without it (`default-features = false`) nothing of the command
-//!   line is compiled (no clap, reqwest, ...): for an app with a
+//!   line is compiled (no clap, reqwest, notify, ...): for an app with a
 //!   main of its own around [`Server`].
 
 #[cfg(feature = "cli")]
@@ -163,8 +163,8 @@ pub mod prelude {
 }
 
 /// The whole `trellis` command line, for the app `router` builds: `serve`
-/// (the default), `routes`, `check-config`, `revalidate` and `bench`, with
-/// their flags, `trellis.toml`, the `TRELLIS_*`
+/// (the default), `routes`, `check-config`, `revalidate`, `bench` and
+/// `dev`, with their flags, `trellis.toml`, the `TRELLIS_*`
 /// variables, `RUST_LOG`, and a graceful stop on SIGTERM or Ctrl-C. It
 /// installs the logging ([`init_logging`]) for the commands that serve.
 ///

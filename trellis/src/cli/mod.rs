@@ -1,6 +1,8 @@
 //! Command-line parsing; each subcommand lives in its own file.
 
 mod check_config;
+mod dev;
+mod inherited;
 mod revalidate;
 mod routes;
 mod serve;
@@ -44,6 +46,9 @@ enum Command {
     /// cache hits; `trellis bench compare a.json b.json` compares two runs.
     // Boxed: its many flags would make every other command as large.
     Bench(Box<crate::bench::BenchArgs>),
+    /// Serve the app in the working folder, rebuilt and restarted on every
+    /// change, on one port that never refuses a connection.
+    Dev(dev::DevArgs),
 }
 
 impl Cli {
@@ -61,6 +66,9 @@ impl Cli {
             }
             Command::CheckConfig => with_config(file.as_deref(), |config| {
                 check_config::run(router(), &config, file.as_deref())
+            }),
+            Command::Dev(args) => with_config(file.as_deref(), |config| {
+                dev::run(args, &config, file.as_deref())
             }),
         }
     }

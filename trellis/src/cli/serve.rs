@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::inherited;
 use crate::{Config, Router, Server};
 
 /// Flags win over `TRELLIS_*` variables, which win over the file.
@@ -19,6 +20,14 @@ pub struct ServeArgs {
     /// HTTP worker threads; 0 means one per core [default: 0].
     #[arg(long)]
     workers: Option<usize>,
+    /// Serve on this inherited listening socket instead of binding one:
+    /// how `trellis dev` hands its socket to each server it starts.
+    #[arg(long, hide = true, value_name = "FD")]
+    listen_fd: Option<i32>,
+    /// Once serving, write the URL to this inherited descriptor and close
+    /// it: the sign `trellis dev` waits for before stopping the old server.
+    #[arg(long, hide = true, value_name = "FD")]
+    ready_fd: Option<i32>,
 }
 
 pub fn run(args: ServeArgs, mut config: Config, router: Router) -> ExitCode {
@@ -32,9 +41,24 @@ pub fn run(args: ServeArgs, mut config: Config, router: Router) -> ExitCode {
     if let Some(workers) = args.workers {
         config.server.workers = workers;
     }
+    let listener = match args.listen_fd.map(inherited::listener).transpose() {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::error!("--listen-fd: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ready_fd = args.ready_fd;
     let served = actix_rt::System::new().block_on(async move {
-        let server = Server::build(config, router)?;
+        let server = match listener {
+            Some(listener) => Server::build_on(config, router, listener)?,
+            None => Server::build(config, router)?,
+        };
         tracing::info!("Trellis listening on http://{}", server.local_addr());
+        if let Some(fd) = ready_fd {
+            inherited::signal_ready(fd, server.local_addr())
+                .map_err(|error| format!("--ready-fd: {error}"))?;
+        }
         server.run_until_stopped().await?;
         tracing::info!("Trellis stopped");
         Ok::<_, Box<dyn std::error::Error>>(())
