@@ -163,8 +163,8 @@ pub mod prelude {
 }
 
 /// The whole `trellis` command line, for the app `router` builds: `serve`
-/// (the default), `routes`, `check-config`, `revalidate`, `bench` and
-/// `dev`, with their flags, `trellis.toml`, the `TRELLIS_*`
+/// (the default), `routes`, `check-config`, `revalidate`, `bench`, `dev`,
+/// `new` and `init`, with their flags, `trellis.toml`, the `TRELLIS_*`
 /// variables, `RUST_LOG`, and a graceful stop on SIGTERM or Ctrl-C. It
 /// installs the logging ([`init_logging`]) for the commands that serve.
 ///

@@ -3,6 +3,7 @@
 mod check_config;
 mod dev;
 mod inherited;
+mod new;
 mod revalidate;
 mod routes;
 mod serve;
@@ -49,6 +50,10 @@ enum Command {
     /// Serve the app in the working folder, rebuilt and restarted on every
     /// change, on one port that never refuses a connection.
     Dev(dev::DevArgs),
+    /// Write a new app into a new folder.
+    New(new::NewArgs),
+    /// Write a new app into an existing folder, beside what is there.
+    Init(new::InitArgs),
 }
 
 impl Cli {
@@ -58,6 +63,8 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve(self.serve)) {
             Command::Revalidate(args) => revalidate::run(args, file.as_deref()),
             Command::Bench(args) => crate::bench::run(*args),
+            Command::New(args) => new::run_new(args),
+            Command::Init(args) => new::run_init(args),
             Command::Serve(args) => {
                 with_config(file.as_deref(), |config| serve::run(args, config, router()))
             }
