@@ -19,6 +19,7 @@ mod deadlines;
 mod errors;
 mod memory;
 mod methods;
+mod new_app;
 mod operations;
 mod params;
 mod requests;

@@ -169,11 +169,18 @@ pub async fn trellis(args: &[&str]) -> std::process::Output {
 /// Runs the demo's binary with `args` and these variables set, and
 /// without any `TRELLIS_ADMIN__TOKEN` of the test's own environment.
 pub async fn trellis_with_env(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis-demo"))
+    trellis_command()
         .args(args)
-        .env_remove("TRELLIS_ADMIN__TOKEN")
         .envs(vars.iter().copied())
         .output()
         .await
         .expect("the trellis binary runs")
+}
+
+/// The demo's binary as a command to finish by hand, without any
+/// `TRELLIS_ADMIN__TOKEN` of the test's own environment.
+pub fn trellis_command() -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis-demo"));
+    command.env_remove("TRELLIS_ADMIN__TOKEN");
+    command
 }
