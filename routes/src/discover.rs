@@ -47,9 +47,13 @@ const DYNAMIC_DATA_CALLS: [&str; 7] = [
 /// Next.js, both are optional.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HandlerArgs {
+    /// `()`: neither.
     None,
+    /// `(req: Request)`.
     Request,
+    /// `(ctx: Context)`.
     Context,
+    /// `(req: Request, ctx: Context)`.
     RequestAndContext,
     /// A function re-exported under the method's name (`pub use
     /// handlers::hello as GET`): its signature is elsewhere, so the
@@ -296,10 +300,11 @@ fn use_names(tree: &UseTree, parent: Option<String>, names: &mut Vec<String>, gl
 }
 
 /// An item macro (`thread_local!`, `my_handlers!(GET)`) may define items
-/// discovery cannot see; one that names a method or a config item almost
-/// certainly does, and is refused rather than served as a 405.
+/// discovery cannot see; one that names a method (not as a path's last
+/// part, as in `Method::GET`) almost certainly defines it, and is refused
+/// rather than left to answer 405.
 fn unseen_in_macro(item: &syn::ItemMacro, display: &str) -> Result<(), DiscoverError> {
-    let Some(name) = route_ident(item.mac.tokens.clone()) else {
+    let Some(name) = method_ident(item.mac.tokens.clone()) else {
         return Ok(());
     };
     let mac = compact(item.mac.path.to_token_stream());
@@ -313,17 +318,24 @@ fn unseen_in_macro(item: &syn::ItemMacro, display: &str) -> Result<(), DiscoverE
     })
 }
 
-/// The first method or config name among `tokens`' identifiers.
-fn route_ident(tokens: TokenStream) -> Option<&'static str> {
-    tokens.into_iter().find_map(|tree| match tree {
-        TokenTree::Ident(ident) => METHODS
-            .iter()
-            .chain(CONFIG_ITEMS.iter())
-            .find(|known| ident == **known)
-            .copied(),
-        TokenTree::Group(group) => route_ident(group.stream()),
-        _ => None,
-    })
+/// The first method name among `tokens`' identifiers that does not follow
+/// a `::`.
+fn method_ident(tokens: TokenStream) -> Option<&'static str> {
+    let mut after_path = false;
+    for tree in tokens {
+        let found = match &tree {
+            TokenTree::Ident(ident) if !after_path => {
+                METHODS.iter().find(|method| *ident == **method).copied()
+            }
+            TokenTree::Group(group) => method_ident(group.stream()),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+        after_path = matches!(&tree, TokenTree::Punct(p) if p.as_char() == ':');
+    }
+    None
 }
 
 /// Tokens as a person writes them: `handlers::{hello as GET}`.
@@ -608,7 +620,7 @@ mod tests {
         app.file(
             "x/route.rs",
             "use handlers::*;\n\
-             thread_local! { static GET_COUNT: u8 = 0; }\n\
+             thread_local! { static GET_COUNT: u8 = 0; static M: Method = Method::GET; }\n\
              pub async fn GET() -> Result<Response> { todo!() }",
         );
         assert_eq!(discover(&app.0).unwrap()[0].methods.len(), 1);
