@@ -35,7 +35,9 @@ mod runtime;
 
 pub use api::context::Context;
 pub use api::cookies::{CookieOptions, CookieStore, SameSite};
-pub use api::error::{forbidden, not_found, permanent_redirect, redirect, unauthorized, Error, Result};
+pub use api::error::{
+    forbidden, not_found, permanent_redirect, redirect, unauthorized, Error, Result,
+};
 pub use api::form::{FormData, FormFile, FormValue};
 pub use api::header_error::HeaderError;
 pub use api::method::HttpMethod;

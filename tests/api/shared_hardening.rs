@@ -494,7 +494,7 @@ async fn the_default_key_prefix_names_the_app_so_apps_on_one_redis_share_no_keys
     };
     let default_prefix =
         |config: &mut Config| config.cache.key_prefix = Config::default().cache.key_prefix;
-    // The demo app, generated from app/ inside the `trellis` package.
+    // The demo app, generated from app/ inside the `trellis-demo` package.
     let demo = instance(&redis, crate::app::router(), default_prefix);
     let shop = instance(
         &redis,
@@ -504,7 +504,7 @@ async fn the_default_key_prefix_names_the_app_so_apps_on_one_redis_share_no_keys
     let unnamed = instance(&redis, pages(Arc::default()), default_prefix);
 
     assert_eq!(demo.get("/posts").await.status(), 200);
-    stored(&redis, "trellis:trellis:e:/posts").await;
+    stored(&redis, "trellis:trellis-demo:e:/posts").await;
     assert_eq!(get(&shop, "/page/1").await.1, 1);
     stored(&redis, "trellis:shop:e:/page/1").await;
     assert_eq!(
