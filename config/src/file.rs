@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::redact::{is_secret_key, scrub_secret, REDACTED};
 use crate::rules::{HeaderRule, RedirectRule, RouteOverride};
 use crate::server::{AdminConfig, CacheConfig, LimitsConfig, ServerConfig};
-use crate::{ConfigError, CorsPolicy};
+use crate::{ConfigError, CorsPolicy, TelemetryConfig};
 
 /// The file looked for in the working folder when no `--config` is given.
 pub const DEFAULT_FILE: &str = "trellis.toml";
@@ -22,6 +22,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub cache: CacheConfig,
     pub admin: AdminConfig,
+    pub telemetry: TelemetryConfig,
     /// The CORS policy of every route that sets none of its own.
     pub cors: Option<CorsPolicy>,
     pub routes: Vec<RouteOverride>,
@@ -103,6 +104,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.admin.validate()?;
         self.cache.validate()?;
+        self.telemetry.validate()?;
         if let Some(problem) = self.cors.as_ref().and_then(CorsPolicy::problem) {
             return Err(ConfigError::Invalid {
                 key: "cors".to_string(),
@@ -223,7 +225,7 @@ fn with_value(
 }
 
 /// The sections whose keys the environment may set.
-const ENV_SECTIONS: [&str; 4] = ["server", "limits", "cache", "admin"];
+const ENV_SECTIONS: [&str; 5] = ["server", "limits", "cache", "admin", "telemetry"];
 
 /// An environment value as TOML: a number or boolean when it reads as one.
 fn scalar(value: &str) -> toml::Value {

@@ -9,6 +9,7 @@
 //!   `TRELLIS_*` variables.
 //! - `server`: its sections: [`ServerConfig`], [`LimitsConfig`],
 //!   [`CacheConfig`], [`AdminConfig`].
+//! - `telemetry`: [`TelemetryConfig`], where spans are exported (OTLP).
 //! - `rules`: [`RouteOverride`], [`HeaderRule`], [`RedirectRule`].
 //! - `cors`: [`CorsPolicy`], for a segment or every route.
 //! - `proxies`: [`TrustedProxies`], whose forwarding headers are believed.
@@ -24,6 +25,7 @@ mod redact;
 mod rules;
 mod segment;
 mod server;
+mod telemetry;
 
 pub use cors::CorsPolicy;
 pub use error::ConfigError;
@@ -34,5 +36,6 @@ pub use rules::{HeaderRule, RedirectRule, RouteOverride};
 pub use segment::{Dynamic, RouteKind, SegmentConfig};
 pub use server::{
     is_authority, is_authority_bytes, AdminConfig, CacheConfig, LimitsConfig, ServerConfig,
-    DEFAULT_KEY_PREFIX, MEMORY_STORE, ONE_YEAR_SECS,
+    DEFAULT_DURATION_BUCKETS_US, DEFAULT_KEY_PREFIX, MEMORY_STORE, ONE_YEAR_SECS,
 };
+pub use telemetry::TelemetryConfig;

@@ -24,8 +24,16 @@ pub struct ServerConfig {
     pub client_request_timeout_ms: u64,
     /// Milliseconds a client has to close its side after the response.
     pub client_disconnect_timeout_ms: u64,
-    /// Seconds requests in flight may take to finish after SIGTERM/Ctrl-C.
+    /// Seconds requests in flight, and `after()` callbacks, may take to
+    /// finish after SIGTERM/Ctrl-C.
     pub shutdown_grace_secs: u64,
+    /// Milliseconds the server goes on serving after SIGTERM, answering
+    /// `/_trellis/ready` with 503, before it stops accepting: time for a
+    /// load balancer to see it draining and stop sending.
+    pub drain_delay_ms: u64,
+    /// Compress answers with gzip or brotli when the client accepts them,
+    /// as `next start` does (`compress: true`).
+    pub compress: bool,
     /// Open connections per worker; more wait until one closes.
     pub max_connections: usize,
     /// The scheme and host the app is reached at (`https://example.com`),
@@ -54,6 +62,8 @@ impl Default for ServerConfig {
             client_request_timeout_ms: 5000,
             client_disconnect_timeout_ms: 1000,
             shutdown_grace_secs: 30,
+            drain_delay_ms: 0,
+            compress: true,
             max_connections: 25_000,
             public_url: None,
             trusted_proxies: vec!["127.0.0.0/8".to_string(), "::1/128".to_string()],
@@ -84,6 +94,10 @@ impl ServerConfig {
     /// The deadline of a route without `MAX_DURATION`; `None` when off.
     pub fn max_duration(&self) -> Option<Duration> {
         (self.max_duration_secs > 0).then(|| Duration::from_secs(self.max_duration_secs))
+    }
+
+    pub fn drain_delay(&self) -> Duration {
+        Duration::from_millis(self.drain_delay_ms)
     }
 
     /// `public_url` checked: an `http` or `https` URL with a host and
@@ -373,7 +387,20 @@ pub struct AdminConfig {
     /// behind a reverse proxy on the same host, every client is loopback.
     /// Without one, those endpoints refuse every call.
     pub token: Option<String>,
+    /// Upper bounds of `http_server_request_duration_seconds`'s buckets, in
+    /// microseconds, ascending.
+    pub duration_buckets_us: Vec<u64>,
+    /// The secret draft mode's bypass cookie is signed with. Instances
+    /// behind one load balancer need the same; without one, each process
+    /// makes its own at start-up, and its cookies die with it.
+    pub draft_mode_secret: Option<String>,
 }
+
+/// The default buckets: from 50 µs (a cache hit) to 10 s.
+pub const DEFAULT_DURATION_BUCKETS_US: [u64; 16] = [
+    50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
+    1_000_000, 2_500_000, 10_000_000,
+];
 
 impl AdminConfig {
     /// An empty token would admit anyone sending `Authorization: Bearer `
@@ -384,6 +411,27 @@ impl AdminConfig {
                 key: "admin.token".to_string(),
                 problem: "is empty: set a long random value (`openssl rand -hex 32`), \
                           or remove the key to keep the admin endpoints closed"
+                    .to_string(),
+            });
+        }
+        let buckets = &self.duration_buckets_us;
+        if buckets.is_empty() || buckets.contains(&0) || buckets.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(ConfigError::Invalid {
+                key: "admin.duration_buckets_us".to_string(),
+                problem: "must list bucket bounds in microseconds, above 0 and ascending, \
+                          such as [100, 1000, 10000]"
+                    .to_string(),
+            });
+        }
+        if self
+            .draft_mode_secret
+            .as_deref()
+            .is_some_and(|s| s.trim().len() < 16)
+        {
+            return Err(ConfigError::Invalid {
+                key: "admin.draft_mode_secret".to_string(),
+                problem: "is shorter than 16 characters: set a long random value \
+                          (`openssl rand -hex 32`), or remove the key"
                     .to_string(),
             });
         }
@@ -398,6 +446,11 @@ impl fmt::Debug for AdminConfig {
             .field("metrics_path", &self.metrics_path)
             .field("metrics_public", &self.metrics_public)
             .field("token", &self.token.as_ref().map(|_| REDACTED))
+            .field("duration_buckets_us", &self.duration_buckets_us)
+            .field(
+                "draft_mode_secret",
+                &self.draft_mode_secret.as_ref().map(|_| REDACTED),
+            )
             .finish()
     }
 }
@@ -409,6 +462,8 @@ impl Default for AdminConfig {
             metrics_path: "/_trellis/metrics".to_string(),
             metrics_public: false,
             token: None,
+            duration_buckets_us: DEFAULT_DURATION_BUCKETS_US.to_vec(),
+            draft_mode_secret: None,
         }
     }
 }
