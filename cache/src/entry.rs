@@ -2,7 +2,7 @@
 //! flags the timer and on-demand revalidation set on it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -185,6 +185,30 @@ pub struct Lifetime {
 /// Numbers entries in the order they are made, across the process.
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
+/// One form a stored response is sent in: its body in one content coding,
+/// and the strong validator of those bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Representation {
+    pub body: Bytes,
+    pub etag: HeaderValue,
+}
+
+/// The forms of one stored response (RFC 9110's representations): as made,
+/// and compressed where that pays, each with its own `ETag`. The engine
+/// makes them, as it knows what to compress; the entry keeps them, so that
+/// a compressed hit costs what a plain one does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Representations {
+    pub identity: Representation,
+    pub gzip: Option<Representation>,
+    pub br: Option<Representation>,
+    /// Whether the answer depends on `Accept-Encoding` (a compressible
+    /// type): sent with `Vary: Accept-Encoding`, whichever form goes out.
+    pub negotiated: bool,
+    /// `Last-Modified`: the response's own, or when it was made.
+    pub last_modified: HeaderValue,
+}
+
 /// One cached response with its freshness state.
 #[derive(Debug)]
 pub struct CacheEntry {
@@ -206,6 +230,8 @@ pub struct CacheEntry {
     expired: AtomicBool,
     /// Set by `revalidate_path`: the next request regenerates and waits.
     invalidated: AtomicBool,
+    /// The forms it is sent in, made the first time it is sent.
+    representations: OnceLock<Representations>,
 }
 
 impl CacheEntry {
@@ -228,6 +254,7 @@ impl CacheEntry {
             requested: AtomicBool::new(false),
             expired: AtomicBool::new(false),
             invalidated: AtomicBool::new(false),
+            representations: OnceLock::new(),
         }
     }
 
@@ -244,6 +271,20 @@ impl CacheEntry {
             return Some(self.made_at);
         }
         self.made_at.checked_add(self.lifetime.revalidate?)
+    }
+
+    /// The forms this entry is sent in, made by `make` the first time they
+    /// are asked for and kept for the entry's life: once per generation.
+    pub fn representations(
+        &self,
+        make: impl FnOnce(&CachedResponse) -> Representations,
+    ) -> &Representations {
+        self.representations.get_or_init(|| make(&self.response))
+    }
+
+    /// Expired by `revalidate_tag` rather than by age.
+    pub fn is_expired_on_demand(&self) -> bool {
+        self.expired.load(Ordering::Relaxed)
     }
 
     pub fn age(&self, now: Instant) -> Duration {

@@ -9,7 +9,8 @@
 //! - `policy`: [`CachePolicy`] from a segment's config, `Cache-Control`, and
 //!   [`CacheStatus`] (RFC 9211).
 //! - `entry`: [`CacheEntry`] and [`CachedResponse`], what is stored, and
-//!   whether a response may be (RFC 9111).
+//!   whether a response may be (RFC 9111); [`Representations`], the forms
+//!   an entry is sent in.
 //! - `key`: what a cache key is made of (path, query, `Vary` variant), each
 //!   resource spelled one way.
 //! - `store`: the [`Store`] trait; `memory`: [`MemoryStore`] on moka, bounded
@@ -39,7 +40,9 @@ mod store;
 mod weight;
 
 pub use clock::{Clock, ManualClock};
-pub use entry::{CacheEntry, CachedResponse, Lifetime, NotStored};
+pub use entry::{
+    CacheEntry, CachedResponse, Lifetime, NotStored, Representation, Representations,
+};
 pub use key::{canonical_path, canonical_query, key_base, key_headers, key_path};
 pub use memory::MemoryStore;
 pub use metrics::SegmentMetrics;

@@ -611,8 +611,9 @@ pub enum Fill {
 /// What a regeneration hands the requests waiting for it.
 #[derive(Debug, Clone)]
 pub enum Filled {
-    /// Stored, and the same for every visitor: serve it.
-    Shared(Arc<CachedResponse>),
+    /// Stored, and the same for every visitor: serve it (with the forms
+    /// it is sent in, made once for all of them).
+    Shared(Arc<CacheEntry>),
     /// Stored as one variant (`Vary`): look up your own.
     Variant,
     /// Not stored (made from one visitor's data, or not storable): it was
@@ -704,8 +705,8 @@ impl FillGuard {
     }
 
     /// Hands an entry found in Redis to every waiter.
-    pub fn share(mut self, entry: &CacheEntry) {
-        self.hand_over(Filled::Shared(Arc::new(entry.response.clone())));
+    pub fn share(mut self, entry: &Arc<CacheEntry>) {
+        self.hand_over(Filled::Shared(entry.clone()));
     }
 
     /// The answer was made from what one visitor sent: it is theirs alone,
@@ -717,16 +718,17 @@ impl FillGuard {
     /// Stores `response` if a shared cache may, and hands waiters what was
     /// stored, or tells them to run their own.
     pub fn complete(self, response: CachedResponse) -> Result<(), NotStored> {
-        self.complete_for_request(response, |_| None)
+        self.complete_for_request(response, |_| None).map(drop)
     }
 
     /// Like [`complete`](Self::complete), where `header` reads the request
-    /// the response was made for, for the key of a variant (`Vary`).
+    /// the response was made for, for the key of a variant (`Vary`). Returns
+    /// the entry stored, which the request that made it is answered from.
     pub fn complete_for_request<'h>(
         mut self,
         response: CachedResponse,
         header: impl Fn(&HeaderName) -> Option<&'h HeaderValue>,
-    ) -> Result<(), NotStored> {
+    ) -> Result<Arc<CacheEntry>, NotStored> {
         if let Some(why) = response.not_storable() {
             self.hand_over(Filled::Own);
             return Err(why);
@@ -744,8 +746,8 @@ impl FillGuard {
                 .cache
                 .store_response(&self.key, response, self.lock.take());
             // Stored or turned away at the door, it is for everyone.
-            self.hand_over(Filled::Shared(Arc::new(entry.response.clone())));
-            return stored.then_some(()).ok_or(NotStored::NotAdmitted);
+            self.hand_over(Filled::Shared(entry.clone()));
+            return stored.then_some(entry).ok_or(NotStored::NotAdmitted);
         }
         // Waiters may have sent other values of the headers it varies on.
         release(&self.cache, &self.key, self.lock.take());
@@ -753,9 +755,9 @@ impl FillGuard {
             self.hand_over(Filled::Own);
             return Err(NotStored::TooManyVariants);
         }
-        let (_, stored) = self.cache.store_response(&key, response, None);
+        let (entry, stored) = self.cache.store_response(&key, response, None);
         self.hand_over(Filled::Variant);
-        stored.then_some(()).ok_or(NotStored::NotAdmitted)
+        stored.then_some(entry).ok_or(NotStored::NotAdmitted)
     }
 
     fn hand_over(&mut self, filled: Filled) {

@@ -84,7 +84,7 @@ async fn two_hundred_fills_of_a_cold_key_have_one_leader() {
         .is_ok());
     for waiter in waiters {
         match waiter.await.unwrap() {
-            Waited::Filled(Filled::Shared(response)) => assert_eq!(response.body, "made once"),
+            Waited::Filled(Filled::Shared(entry)) => assert_eq!(entry.response.body, "made once"),
             other => panic!("expected the stored response, got {other:?}"),
         }
     }

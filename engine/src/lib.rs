@@ -33,8 +33,11 @@
 mod api;
 mod runtime;
 
+pub use api::after::after;
+pub use api::connection::connection;
 pub use api::context::Context;
 pub use api::cookies::{CookieOptions, CookieStore, SameSite};
+pub use api::draft_mode::{draft_mode, DraftMode, DRAFT_MODE_COOKIE};
 pub use api::error::{
     forbidden, not_found, permanent_redirect, redirect, unauthorized, Error, Result,
 };
@@ -42,22 +45,29 @@ pub use api::form::{FormData, FormFile, FormValue};
 pub use api::header_error::HeaderError;
 pub use api::method::HttpMethod;
 pub use api::request::{NextUrl, Request, RequestCookies, SearchParams};
+pub use api::request_body::RequestBody;
+pub use api::request_error::{
+    ErrorContext, ErrorKind, ErroredRequest, RequestError, RevalidateReason,
+};
 pub use api::response::{Body, BodyStream, BoxError, Response};
 pub use api::router::{RouteSummary, Router};
 pub use api::segment::Segment;
 pub use api::stream;
+pub use api::user_agent::{user_agent, Browser, Device, Os, UserAgent};
 pub use runtime::admin::REVALIDATE_ENDPOINT;
 #[cfg(feature = "probe")]
 #[doc(hidden)]
 pub use runtime::probe;
 pub use runtime::server::Server;
 pub use runtime::server_error::ServerError;
+#[cfg(feature = "otel")]
+pub use runtime::telemetry::Telemetry;
 
 pub use actix_web::dev::ServerHandle;
 pub use actix_web::http::{header, Method, StatusCode};
 pub use trellis_cache::Clock;
 pub use trellis_config::{
     AdminConfig, CacheConfig, Config, ConfigError, CorsPolicy, Dynamic, LimitsConfig, RouteKind,
-    SegmentConfig, ServerConfig, DEFAULT_FILE,
+    SegmentConfig, ServerConfig, TelemetryConfig, DEFAULT_FILE,
 };
 pub use trellis_routes::{ParamValue, Params};

@@ -1,16 +1,21 @@
 //! `Context`: the second argument of a route function, holding the params
-//! the matched path filled in (`context.params` in Next.js) and the way to
-//! revalidate cached responses on demand.
+//! the matched path filled in (`context.params` in Next.js), the way to
+//! revalidate cached responses on demand, and the work to do once the
+//! response is sent.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use actix_web::http::header::HeaderMap;
 use serde::de::DeserializeOwned;
 use trellis_routes::{ParamValue, Params};
 
+use crate::api::after::AfterQueue;
 use crate::api::cookies::CookieStore;
+use crate::api::draft_token::DraftToken;
 use crate::api::dynamic_reads::{DynamicReads, Read};
 use crate::api::error::{Error, Result};
+use crate::api::request_head::RequestHead;
 use crate::api::revalidator::Revalidator;
 
 /// What the engine knows about the request beyond the request itself.
@@ -18,8 +23,11 @@ pub struct Context {
     params: Params,
     revalidator: Revalidator,
     pub(crate) cookies: CookieStore,
-    /// The request's headers, shared with it rather than copied.
-    headers: Arc<HeaderMap>,
+    /// The request's headers (and disconnect signal), shared with it.
+    head: Arc<RequestHead>,
+    /// `after()` callbacks, run once the response is sent.
+    pub(crate) after: AfterQueue,
+    draft: DraftToken,
     /// Set while the answer is made for the cache: records a cookie read.
     dynamic_reads: Option<Arc<DynamicReads>>,
 }
@@ -29,15 +37,35 @@ impl Context {
         params: Params,
         revalidator: Revalidator,
         cookies: CookieStore,
-        headers: Arc<HeaderMap>,
+        head: Arc<RequestHead>,
+        draft: DraftToken,
     ) -> Self {
         Context {
             params,
             revalidator,
             cookies,
-            headers,
+            head,
+            after: AfterQueue::default(),
+            draft,
             dynamic_reads: None,
         }
+    }
+
+    /// Records a read of request data not made through the request.
+    pub(crate) fn note_read(&self, read: Read) {
+        if let Some(reads) = &self.dynamic_reads {
+            reads.note(read);
+        }
+    }
+
+    pub(crate) fn draft_token(&self) -> &DraftToken {
+        &self.draft
+    }
+
+    /// Schedules `task` for once the response has been sent: the same as
+    /// [`after`](crate::after), usable wherever the context is.
+    pub fn after(&self, task: impl Future<Output = ()> + 'static) {
+        self.after.push(Box::pin(task));
     }
 
     pub(crate) fn watch_dynamic_reads(&mut self, reads: Arc<DynamicReads>) {
@@ -47,9 +75,7 @@ impl Context {
     /// The cookie store (`cookies()` from next/headers): reads the request's
     /// cookies, and sets or deletes cookies on the response.
     pub fn cookies(&self) -> &CookieStore {
-        if let Some(reads) = &self.dynamic_reads {
-            reads.note(Read::Cookies);
-        }
+        self.note_read(Read::Cookies);
         &self.cookies
     }
 
@@ -61,7 +87,7 @@ impl Context {
         if let Some(reads) = &self.dynamic_reads {
             reads.note(Read::Headers);
         }
-        &self.headers
+        &self.head.headers
     }
 
     pub(crate) fn revalidator(&self) -> &Revalidator {

@@ -27,10 +27,12 @@ pub(crate) enum Read {
     ClientIp,
     /// The `Host` (or forwarded host), through `req.url()`.
     Host,
+    /// `connection()`: the answer is made for this very request.
+    Connection,
 }
 
 impl Read {
-    const ALL: [Read; 7] = [
+    const ALL: [Read; 8] = [
         Read::Headers,
         Read::Header,
         Read::Cookies,
@@ -38,6 +40,7 @@ impl Read {
         Read::Body,
         Read::ClientIp,
         Read::Host,
+        Read::Connection,
     ];
 
     fn bit(self) -> u8 {
@@ -54,6 +57,7 @@ impl Read {
             Read::Body => "body",
             Read::ClientIp => "client-ip",
             Read::Host => "host",
+            Read::Connection => "connection",
         }
     }
 }

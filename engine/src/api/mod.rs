@@ -1,10 +1,15 @@
 //! What route files (and the proxy) see: the request, the response, the
-//! context, cookies, forms, streams, errors and method semantics, and the
-//! `Segment` and `Router` builders. Nothing here serves a request, and
-//! nothing here imports the runtime or the cache.
+//! context, cookies, forms, streams, errors and method semantics, `after()`,
+//! the helpers (`user_agent`, `draft_mode`, `connection`), what an error
+//! hook is told, and the `Segment` and `Router` builders. Nothing here
+//! serves a request, and nothing here imports the runtime or the cache.
 
+pub(crate) mod after;
+pub(crate) mod connection;
 pub(crate) mod context;
 pub(crate) mod cookies;
+pub(crate) mod draft_mode;
+pub(crate) mod draft_token;
 pub(crate) mod dynamic_reads;
 pub(crate) mod error;
 pub(crate) mod form;
@@ -13,9 +18,14 @@ pub(crate) mod header_error;
 pub(crate) mod method;
 pub(crate) mod origin;
 pub(crate) mod request;
+pub(crate) mod request_body;
+pub(crate) mod request_error;
+pub(crate) mod request_head;
 pub(crate) mod response;
 pub(crate) mod response_headers;
 pub(crate) mod revalidator;
 pub(crate) mod router;
 pub(crate) mod segment;
+pub(crate) mod signal;
 pub mod stream;
+pub(crate) mod user_agent;

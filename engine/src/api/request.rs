@@ -2,7 +2,8 @@
 //! `NextRequest` shows it (`nextUrl.searchParams`, `cookies`, `headers`).
 //!
 //! It owns its parts (no `Rc` inside) so that it can travel to a segment
-//! actor in a message; the body has been read, within the limit, before.
+//! actor in a message; the body has been read, within the limit, before,
+//! unless the route streams it (`STREAM_BODY`).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -18,16 +19,19 @@ use crate::api::dynamic_reads::{DynamicReads, Read};
 use crate::api::error::{Error, Result};
 use crate::api::form::FormData;
 use crate::api::origin::Origin;
+use crate::api::request_body::RequestBody;
+use crate::api::request_head::RequestHead;
 
 /// The incoming request.
 #[derive(Debug)]
 pub struct Request {
     method: Method,
     uri: Uri,
-    /// Shared with the request's [`Context`](crate::Context), which gives
-    /// them to functions that take no request (`headers()` of next/headers).
-    headers: Arc<HeaderMap>,
+    /// The headers, and whether the client went away.
+    head: Arc<RequestHead>,
     body: Bytes,
+    /// The body as it arrives, in a route that streams it.
+    streamed_body: Option<RequestBody>,
     origin: Origin,
     /// Set while the answer is made for the cache: records what it reads.
     dynamic_reads: Option<Arc<DynamicReads>>,
@@ -44,11 +48,22 @@ impl Request {
         Request {
             method,
             uri,
-            headers: Arc::new(headers),
+            head: Arc::new(RequestHead::new(headers)),
             body,
+            streamed_body: None,
             origin,
             dynamic_reads: None,
         }
+    }
+
+    /// The headers and the abort flag, which the engine keeps a hold on.
+    pub(crate) fn head(&self) -> &Arc<RequestHead> {
+        &self.head
+    }
+
+    /// For a route that streams its body: where the chunks arrive.
+    pub(crate) fn stream_body(&mut self, body: RequestBody) {
+        self.streamed_body = Some(body);
     }
 
     /// A GET of `uri` with nothing of a visitor in it: no headers, no
@@ -89,20 +104,20 @@ impl Request {
             self.note(Read::Query);
         }
         let path = self.uri.path_and_query().map_or("/", |p| p.as_str());
-        format!("{}{path}", self.origin.base(&self.headers))
+        format!("{}{path}", self.origin.base(&self.head.headers))
     }
 
     /// The client's address: the peer, or behind a trusted proxy the
     /// address it forwarded (`Forwarded: for=`, `X-Forwarded-For`).
     pub fn client_ip(&self) -> Option<IpAddr> {
         self.note(Read::ClientIp);
-        self.origin.client_ip(&self.headers)
+        self.origin.client_ip(&self.head.headers)
     }
 
     /// The request headers, read-only (`headers()` of next/headers).
     pub fn headers(&self) -> &HeaderMap {
         self.note(Read::Headers);
-        &self.headers
+        &self.head.headers
     }
 
     /// One header as text; `None` when absent or not visible ASCII. In a
@@ -112,17 +127,56 @@ impl Request {
         if let Some(reads) = &self.dynamic_reads {
             reads.note_header(name);
         }
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.head.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The headers as sent, for the engine (not a read by the route).
     pub(crate) fn sent_headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.head.headers
     }
 
-    /// The headers, for the request's context to share.
-    pub(crate) fn shared_headers(&self) -> Arc<HeaderMap> {
-        self.headers.clone()
+    /// The URI as sent, for the engine.
+    pub(crate) fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    /// A future that resolves when the client goes away before its answer
+    /// was sent, as `request.signal` does: work the route started (a task
+    /// it spawned, a stream it feeds) can stop early. Never resolves for a
+    /// request answered in full. A route function that is still running
+    /// when its client goes away is dropped anyway (unless it fills the
+    /// cache), so this is for what outlives it.
+    ///
+    /// ```
+    /// # fn demo(req: &trellis_engine::Request) {
+    /// let gone = req.signal();
+    /// actix_rt::spawn(async move {
+    ///     gone.await;
+    ///     // stop the work this request started
+    /// });
+    /// # }
+    /// ```
+    pub fn signal(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let head = self.head.clone();
+        async move { head.aborted().await }
+    }
+
+    /// The body as it arrives (`request.body`), chunk by chunk. In a route
+    /// with `STREAM_BODY = true` this is the only way to the body, which is
+    /// then never held whole; elsewhere it hands over the body already
+    /// read. The body can be taken once: a second call gets no chunks.
+    pub fn body_stream(&mut self) -> RequestBody {
+        self.note(Read::Body);
+        match self.streamed_body.take() {
+            Some(streamed) => streamed,
+            None => RequestBody::read(std::mem::take(&mut self.body)),
+        }
+    }
+
+    /// The headers (and the disconnect signal), for the request's context
+    /// to share rather than copy.
+    pub(crate) fn shared_head(&self) -> Arc<RequestHead> {
+        self.head.clone()
     }
 
     /// The parsed URL (`request.nextUrl`).
@@ -133,15 +187,16 @@ impl Request {
     /// The request's cookies (`request.cookies`).
     pub fn cookies(&self) -> RequestCookies {
         self.note(Read::Cookies);
-        RequestCookies::from_header_values(self.headers.get_all(header::COOKIE))
+        RequestCookies::from_header_values(self.head.headers.get_all(header::COOKIE))
     }
 
     /// The `Cookie` headers, for the context's cookie store.
     pub(crate) fn cookie_headers(&self) -> Vec<HeaderValue> {
-        self.headers.get_all(header::COOKIE).cloned().collect()
+        self.head.headers.get_all(header::COOKIE).cloned().collect()
     }
 
-    /// The raw body.
+    /// The raw body. Empty in a route with `STREAM_BODY = true`, whose
+    /// body is read with [`body_stream`](Self::body_stream).
     pub fn bytes(&self) -> &Bytes {
         self.note(Read::Body);
         &self.body
@@ -197,7 +252,7 @@ impl Request {
     /// A header read by the engine itself, not by the route (so not a
     /// dynamic-data read).
     fn raw_header(&self, name: header::HeaderName) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.head.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 

@@ -9,6 +9,7 @@ use actix_web::http::StatusCode;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
+use tokio::sync::oneshot;
 
 /// The content type Next.js gives a string body.
 pub(crate) const TEXT_PLAIN: &str = "text/plain;charset=UTF-8";
@@ -93,6 +94,19 @@ pub struct Response {
     status: StatusCode,
     headers: HeaderMap,
     body: Body,
+    pub(crate) delivery: Delivery,
+}
+
+/// What the engine attaches to a response on its way out; nothing a route
+/// function sets.
+#[derive(Debug, Default)]
+pub(crate) struct Delivery {
+    /// The body is already in the content coding chosen for this request
+    /// (a cached representation): it is not compressed again.
+    pub encoded: bool,
+    /// Told when the response has been sent, or dropped unsent: the
+    /// request's `after()` callbacks wait for it.
+    pub on_sent: Option<oneshot::Sender<()>>,
 }
 
 impl Response {
@@ -103,11 +117,7 @@ impl Response {
         if matches!(body, Body::Text(_)) {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(TEXT_PLAIN));
         }
-        Response {
-            status: StatusCode::OK,
-            headers,
-            body,
-        }
+        Response::from_parts(StatusCode::OK, headers, body)
     }
 
     /// 200 with a text body.
@@ -154,11 +164,7 @@ impl Response {
     {
         let body: BodyStream =
             Box::pin(chunks.map(|chunk| chunk.map(Into::into).map_err(Into::into)));
-        Response {
-            status: StatusCode::OK,
-            headers: HeaderMap::new(),
-            body: Body::Stream(body),
-        }
+        Response::from_parts(StatusCode::OK, HeaderMap::new(), Body::Stream(body))
     }
 
     /// 307 to `url`: what `redirect()` answers in a Next.js route handler.
@@ -193,11 +199,7 @@ impl Response {
 
     /// `status` with no body.
     pub fn empty(status: StatusCode) -> Self {
-        Response {
-            status,
-            headers: HeaderMap::new(),
-            body: Body::Empty,
-        }
+        Response::from_parts(status, HeaderMap::new(), Body::Empty)
     }
 
     /// The engine's own short errors: `{"error":"<message>"}`.
@@ -208,11 +210,7 @@ impl Response {
     fn with_content_type(status: StatusCode, content_type: &'static str, body: Bytes) -> Self {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        Response {
-            status,
-            headers,
-            body: Body::Bytes(body),
-        }
+        Response::from_parts(status, headers, Body::Bytes(body))
     }
 
     /// Sets the status, as `{ status: 201 }` does.
@@ -243,10 +241,22 @@ impl Response {
             status,
             headers,
             body,
+            delivery: Delivery::default(),
         }
     }
 
+    /// The parts; what the engine attached is dropped (an `after()` signal
+    /// dropped runs its callbacks), so keep it first where it matters.
     pub(crate) fn into_parts(self) -> (StatusCode, HeaderMap, Body) {
         (self.status, self.headers, self.body)
+    }
+
+    /// The same response with another body (compressed, or none for a
+    /// 304), keeping what the engine attached.
+    pub(crate) fn map_body(self, map: impl FnOnce(Body) -> Body) -> Self {
+        Response {
+            body: map(self.body),
+            ..self
+        }
     }
 }

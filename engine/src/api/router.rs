@@ -2,10 +2,12 @@
 //! build.rs generates. The runtime builds what it serves from it
 //! (`AppRoutes`); `summary` is that build's report.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use trellis_config::RouteKind;
 
+use crate::api::request_error::{ErrorContext, ErrorHook, ErroredRequest, RequestError};
 use crate::api::segment::Segment;
 
 /// The routes of an app.
@@ -25,6 +27,7 @@ pub struct Router {
     pub(crate) registrations: Vec<Registration>,
     /// The app's crate name, for the default Redis key prefix.
     pub(crate) app_name: Option<String>,
+    pub(crate) on_request_error: Option<ErrorHook>,
 }
 
 /// One route as registered: its pattern, where it came from, its segment.
@@ -67,6 +70,31 @@ impl Router {
     #[doc(hidden)]
     pub fn app_name(mut self, name: &str) -> Self {
         self.app_name = Some(name.to_string());
+        self
+    }
+
+    /// Calls `hook` for every failure, as Next.js calls `onRequestError`
+    /// from `instrumentation.ts`: a route function's internal error, panic
+    /// or timeout, a failed background regeneration, a failed `after()`
+    /// callback. It runs on the worker where the failure happened, so keep
+    /// it short (spawn what waits on I/O); nothing calls it while nothing
+    /// fails. `app/instrumentation.rs` with a `pub fn on_request_error`
+    /// registers one without code.
+    ///
+    /// ```
+    /// use trellis_engine::{ErrorContext, ErroredRequest, RequestError, Router};
+    ///
+    /// fn report(error: &RequestError, request: &ErroredRequest, context: &ErrorContext) {
+    ///     eprintln!("{} {} ({}): {error}", request.method, request.path, context.route);
+    /// }
+    ///
+    /// let router = Router::new().on_request_error(report);
+    /// ```
+    pub fn on_request_error<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&RequestError<'_>, &ErroredRequest<'_>, &ErrorContext<'_>) + Send + Sync + 'static,
+    {
+        self.on_request_error = Some(Arc::new(hook));
         self
     }
 

@@ -34,6 +34,8 @@ pub struct Segment {
     pub(crate) cors: Option<CorsPolicy>,
     /// Headers every response gets (from `trellis.toml`).
     pub(crate) added_headers: Vec<(HeaderName, HeaderValue)>,
+    /// `STREAM_BODY`: the body reaches the route as it arrives.
+    pub(crate) stream_body: bool,
 }
 
 /// `.get(f)`, `.post(f)` and so on: shorthands for [`Segment::handler`].
@@ -117,6 +119,15 @@ impl Segment {
     /// `BODY_LIMIT`: the largest request body this route reads, in bytes.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.config.body_limit = Some(bytes);
+        self
+    }
+
+    /// `STREAM_BODY`: hand the route its body as it arrives
+    /// ([`Request::body_stream`](crate::Request::body_stream)) instead of
+    /// reading it whole first, for uploads larger than memory should hold.
+    /// The body limit still applies, counted as the chunks arrive.
+    pub fn stream_body(mut self, streamed: bool) -> Self {
+        self.stream_body = streamed;
         self
     }
 

@@ -1,9 +1,13 @@
 //! The engine's own endpoints, answered before route matching: Prometheus
-//! metrics, and on-demand revalidation for operators and the CLI
-//! (`trellis revalidate`). Both need the admin token (the metrics not when
+//! metrics (the cache's, the requests', the `after()` callbacks'), and
+//! on-demand revalidation for operators and the CLI (`trellis
+//! revalidate`). Both need the admin token (the metrics not when
 //! `metrics_public`); see `admin_access` for the rule. Every revalidation,
 //! and every refusal, is logged with the peer's address. With a Redis tier
-//! a revalidation's answer says whether it reached the other instances.
+//! a revalidation's answer says whether it reached the other instances. The
+//! probes load balancers send are `readiness`'s, answered before these.
+
+use std::sync::Arc;
 
 use actix::Addr;
 use actix_web::http::header::{self, HeaderValue};
@@ -16,6 +20,8 @@ use crate::api::response::Response;
 use crate::runtime::admin_access::{AdminAccess, Refusal};
 use crate::runtime::app_routes::AppRoutes;
 use crate::runtime::messages::{RevalidatePath, RevalidateTag};
+use crate::runtime::readiness::Readiness;
+use crate::runtime::request_metrics::RequestMetrics;
 use crate::runtime::supervisor::Supervisor;
 use trellis_config::Config;
 
@@ -26,10 +32,25 @@ pub(crate) struct EngineEndpoints {
     metrics_path: Option<String>,
     metrics_public: bool,
     access: AdminAccess,
+    /// `None` when `[admin] metrics` is off: then nothing is counted.
+    requests: Option<Arc<RequestMetrics>>,
+    pub readiness: Arc<Readiness>,
 }
 
 impl EngineEndpoints {
-    pub(crate) fn new(config: &Config) -> Self {
+    pub(crate) fn new(config: &Config, routes: &AppRoutes, readiness: Arc<Readiness>) -> Self {
+        let requests = config.admin.metrics.then(|| {
+            let patterns = routes
+                .table
+                .routes()
+                .iter()
+                .map(|r| r.pattern.to_string())
+                .collect();
+            Arc::new(RequestMetrics::new(
+                patterns,
+                config.admin.duration_buckets_us.clone(),
+            ))
+        });
         EngineEndpoints {
             metrics_path: config
                 .admin
@@ -37,7 +58,14 @@ impl EngineEndpoints {
                 .then(|| config.admin.metrics_path.clone()),
             metrics_public: config.admin.metrics_public,
             access: AdminAccess::new(config.admin.token.clone()),
+            requests,
+            readiness,
         }
+    }
+
+    /// Where a worker counts its requests; `None` when metrics are off.
+    pub(crate) fn request_metrics(&self) -> Option<&Arc<RequestMetrics>> {
+        self.requests.as_ref()
     }
 
     /// Whether `path` is one of the engine's endpoints.
@@ -70,7 +98,17 @@ impl EngineEndpoints {
         if let Err(refusal) = checked {
             return refused(req, refusal);
         }
-        metrics(routes)
+        let mut text = routes.cache.render_metrics();
+        if let Some(requests) = &self.requests {
+            requests.render(&mut text);
+        }
+        routes.services.after.render(&mut text);
+        let mut response = Response::text(text);
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        );
+        response
     }
 
     async fn revalidate(&self, req: &HttpRequest, supervisor: &Addr<Supervisor>) -> Response {
@@ -144,13 +182,4 @@ fn refused(req: &HttpRequest, refusal: Refusal) -> Response {
 fn peer(req: &HttpRequest) -> String {
     req.peer_addr()
         .map_or_else(|| "unknown".to_string(), |peer| peer.to_string())
-}
-
-fn metrics(routes: &AppRoutes) -> Response {
-    let mut response = Response::text(routes.cache.render_metrics());
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
-    response
 }

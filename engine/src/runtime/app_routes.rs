@@ -16,6 +16,9 @@ use trellis_routes::{RouteError, RoutePattern, RouteTable};
 
 use crate::api::router::{RouteSummary, Router};
 use crate::api::segment::Segment;
+use crate::runtime::after_tasks::AfterTracker;
+use crate::runtime::app_services::AppServices;
+use crate::runtime::draft_cookie;
 use crate::runtime::rules::{checked_headers, rule_error, PathRules};
 use crate::runtime::served_segment::ServedSegment;
 use crate::runtime::server_error::ServerError;
@@ -29,6 +32,7 @@ pub(crate) struct AppRoutes {
     pub cache: Arc<RevalidationCache>,
     pub rules: PathRules,
     pub site: Arc<Site>,
+    pub services: Arc<AppServices>,
 }
 
 impl Router {
@@ -118,6 +122,13 @@ impl AppRoutes {
             ),
             None => None,
         };
+        let services = Arc::new(AppServices {
+            compress: config.server.compress,
+            clock: clock.clone(),
+            draft: draft_cookie::token(config.admin.draft_mode_secret.as_deref()),
+            after: Arc::new(AfterTracker::default()),
+            on_error: router.on_request_error.take(),
+        });
         let cache = Arc::new(RevalidationCache::tiered(store, shared, clock, specs));
         let segments = router
             .registrations
@@ -137,6 +148,7 @@ impl AppRoutes {
                     config.cors.as_ref(),
                     max_duration,
                     site.clone(),
+                    services.clone(),
                 ))
             })
             .collect();
@@ -146,6 +158,7 @@ impl AppRoutes {
             cache,
             rules,
             site,
+            services,
         })
     }
 }

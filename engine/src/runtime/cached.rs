@@ -1,11 +1,12 @@
 //! The cache's side of answering a GET: fresh hits, stale hits that start
 //! one refresh, misses regenerated once for every request waiting, and the
-//! background regeneration the timer and prerendering ask for.
+//! background regeneration the timer and prerendering ask for. Whatever
+//! was stored is sent in the form the client accepts, made once per entry.
 
 use std::sync::Arc;
 
-use actix_web::http::header::{self, HeaderMap};
-use actix_web::http::Uri;
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::{Method, Uri};
 use bytes::Bytes;
 use trellis_cache::{
     key_base, key_headers, CacheEntry, CacheStatus, CachedResponse, Fill, Filled, Lookup,
@@ -16,14 +17,22 @@ use crate::api::context::Context;
 use crate::api::cookies::CookieStore;
 use crate::api::dynamic_reads::DynamicReads;
 use crate::api::request::Request;
+use crate::api::request_error::{ErroredRequest, RequestError, RevalidateReason};
 use crate::api::response::{Body, Response};
 use crate::api::revalidator::Revalidator;
+use crate::runtime::compression::Coding;
 use crate::runtime::messages::{CacheLookup, Completion, Regenerate};
-use crate::runtime::served_segment::ServedSegment;
+use crate::runtime::negotiation::AcceptEncoding;
+use crate::runtime::representations;
+use crate::runtime::served_segment::{RunOrigin, ServedSegment};
 
 /// A fresh hit. The worker answers these itself, without a hop to the actor.
-pub(crate) fn hit(entry: &CacheEntry) -> Response {
-    from_cached(&entry.response, CacheStatus::Hit)
+pub(crate) fn hit(
+    segment: &ServedSegment,
+    entry: &CacheEntry,
+    accept: Option<AcceptEncoding>,
+) -> Response {
+    from_entry(segment, entry, CacheStatus::Hit, accept)
 }
 
 /// Answers a cacheable GET whose lookup was not a fresh hit.
@@ -34,19 +43,37 @@ pub(crate) async fn respond(
     lookup: CacheLookup,
 ) -> Response {
     if let Some(read) = segment.cache.dynamic_read() {
-        let response = segment.run_get(request, context).await;
+        let response = segment.run_get(request, context, RunOrigin::Request).await;
         return labelled(response, CacheStatus::DynamicRead { read });
     }
     let (request, context) = match segment.is_static() {
         true => without_visitor(segment, &request, context),
         false => (request, context),
     };
-    let CacheLookup { key, found } = lookup;
+    let CacheLookup { key, found, accept } = lookup;
+    let to = Fetch {
+        segment,
+        accept,
+        key,
+    };
     match found {
-        Lookup::Fresh(entry) => hit(&entry),
-        Lookup::Stale(entry) => start_refresh(segment, &context, &key, &entry),
-        Lookup::Miss => fill(segment, request, context, key, None).await,
-        Lookup::Invalidated(previous) => fill(segment, request, context, key, Some(previous)).await,
+        Lookup::Fresh(entry) => hit(segment, &entry, accept),
+        Lookup::Stale(entry) => start_refresh(&to, &context, &entry),
+        Lookup::Miss => fill(to, request, context, None).await,
+        Lookup::Invalidated(previous) => fill(to, request, context, Some(previous)).await,
+    }
+}
+
+/// One key of a segment, being answered for a client that accepts `accept`.
+struct Fetch<'s> {
+    segment: &'s Arc<ServedSegment>,
+    accept: Option<AcceptEncoding>,
+    key: String,
+}
+
+impl Fetch<'_> {
+    fn answer(&self, entry: &CacheEntry, status: CacheStatus) -> Response {
+        from_entry(self.segment, entry, status, self.accept)
     }
 }
 
@@ -66,23 +93,26 @@ fn without_visitor(
         context.all_params().clone(),
         context.revalidator().clone(),
         CookieStore::default(),
-        request.shared_headers(),
+        request.shared_head(),
+        context.draft_token().clone(),
     );
     (request, context)
 }
 
 /// Serves a stale entry, starting its one background refresh.
-fn start_refresh(
-    segment: &Arc<ServedSegment>,
-    context: &Context,
-    key: &str,
-    entry: &CacheEntry,
-) -> Response {
-    if let Some(guard) = segment.cache.refresh(key) {
+fn start_refresh(to: &Fetch<'_>, context: &Context, entry: &CacheEntry) -> Response {
+    let segment = to.segment;
+    if let Some(guard) = segment.cache.refresh(&to.key) {
+        let reason = match entry.is_expired_on_demand() {
+            true => RevalidateReason::OnDemand,
+            false => RevalidateReason::Stale,
+        };
         let refresh = Regenerate {
-            key: key.to_string(),
+            key: to.key.clone(),
             params: context.all_params().clone(),
             completion: Completion::Refresh(guard),
+            reason: Some(reason),
+            prerender: None,
         };
         actix_rt::spawn(regenerate(
             segment.clone(),
@@ -91,7 +121,7 @@ fn start_refresh(
         ));
     }
     let ttl = segment.cache.ttl(entry);
-    from_cached(&entry.response, CacheStatus::Stale { ttl })
+    to.answer(entry, CacheStatus::Stale { ttl })
 }
 
 /// Regenerates `key` for this request, or waits for the request already
@@ -100,22 +130,22 @@ fn start_refresh(
 /// leader slower than the lock timeout. After `revalidate_path` the
 /// previous entry is the fallback if regeneration fails (stale-if-error).
 async fn fill(
-    segment: &Arc<ServedSegment>,
+    mut to: Fetch<'_>,
     mut request: Request,
     mut context: Context,
-    mut key: String,
     previous: Option<Arc<CacheEntry>>,
 ) -> Response {
+    let segment = to.segment;
     let mut timed_out = false;
     let mut guard = loop {
-        match segment.cache.fill(&key) {
-            Fill::Ready(entry) => return hit(&entry),
+        match segment.cache.fill(&to.key) {
+            Fill::Ready(entry) => return to.answer(&entry, CacheStatus::Hit),
             Fill::Wait(waiter) => match waiter.wait().await {
-                Waited::Filled(Filled::Shared(response)) => {
-                    return from_cached(&response, CacheStatus::Collapsed)
+                Waited::Filled(Filled::Shared(entry)) => {
+                    return to.answer(&entry, CacheStatus::Collapsed)
                 }
                 // It varies on request headers: this request's own variant.
-                Waited::Filled(Filled::Variant) => key = request_key(segment, &request),
+                Waited::Filled(Filled::Variant) => to.key = request_key(segment, &request),
                 Waited::Filled(Filled::Own) => break None,
                 // The leader gave up without a response: lead in its place.
                 Waited::Abandoned => continue,
@@ -132,8 +162,8 @@ async fn fill(
             Some(entry) => {
                 lead.share(&entry);
                 return match segment.cache.is_fresh(&entry) {
-                    true => from_cached(&entry.response, CacheStatus::Hit),
-                    false => start_refresh(segment, &context, &key, &entry),
+                    true => to.answer(&entry, CacheStatus::Hit),
+                    false => start_refresh(&to, &context, &entry),
                 };
             }
             None => guard = Some(lead),
@@ -141,7 +171,12 @@ async fn fill(
     }
     let reads = watch_reads(segment, &mut request, &mut context);
     let headers = request.sent_headers().clone();
-    let response = segment.run_get(request, context).await;
+    // Regenerating what `revalidate_path` marked, with the old entry kept.
+    let origin = match previous {
+        Some(_) => RunOrigin::Regeneration(Some(RevalidateReason::OnDemand)),
+        None => RunOrigin::Request,
+    };
+    let response = segment.run_get(request, context, origin).await;
     let mut made = match into_cached(response) {
         Ok(made) => made,
         // A stream cannot be shared or stored: waiting requests run their own.
@@ -161,19 +196,20 @@ async fn fill(
     add_cache_control(segment, &mut made);
     let revalidated = previous.is_some();
     if let Some(previous) = previous.filter(|_| made.status.is_server_error()) {
-        tracing::warn!(route = segment.route(), key, status = %made.status, "regeneration failed; serving the last good response");
+        tracing::warn!(route = segment.route(), key = to.key, status = %made.status, "regeneration failed; serving the last good response");
         let ttl = segment.cache.ttl(&previous);
-        return from_cached(&previous.response, CacheStatus::StaleOnError { ttl });
+        return to.answer(&previous, CacheStatus::StaleOnError { ttl });
     }
-    let status =
-        match guard.map(|guard| guard.complete_for_request(made.clone(), |n| headers.get(n))) {
-            Some(Ok(())) if revalidated => CacheStatus::Revalidated { stored: true },
-            Some(Ok(())) => CacheStatus::Miss { stored: true },
-            Some(Err(why)) => CacheStatus::NotStored(why),
-            None if timed_out => CacheStatus::LockTimeout,
-            None => CacheStatus::Miss { stored: false },
-        };
-    from_cached(&made, status)
+    let stored = guard.map(|guard| guard.complete_for_request(made.clone(), |n| headers.get(n)));
+    match stored {
+        Some(Ok(entry)) if revalidated => {
+            to.answer(&entry, CacheStatus::Revalidated { stored: true })
+        }
+        Some(Ok(entry)) => to.answer(&entry, CacheStatus::Miss { stored: true }),
+        Some(Err(why)) => from_cached(&made, CacheStatus::NotStored(why)),
+        None if timed_out => from_cached(&made, CacheStatus::LockTimeout),
+        None => from_cached(&made, CacheStatus::Miss { stored: false }),
+    }
 }
 
 /// The key of this request, as the worker computes it: for a waiter told
@@ -238,7 +274,11 @@ pub(crate) async fn regenerate(
         key,
         params,
         completion,
+        reason,
+        // Held until this regeneration ends, whatever its outcome.
+        prerender: _prerendering,
     } = regenerate;
+    let origin = RunOrigin::Regeneration(reason);
     // Another instance sharing the cache may have made it, or be making it.
     let completion = match completion {
         Completion::Refresh(mut guard) => match guard.from_peers().await {
@@ -261,15 +301,24 @@ pub(crate) async fn regenerate(
     for (name, value) in key_headers(&key) {
         headers.append(name, value);
     }
+    let failed = |why: &str| {
+        let request = ErroredRequest {
+            method: &Method::GET,
+            path: key_base(&key),
+            headers: &headers,
+        };
+        segment.report(&RequestError::Refused(why), &request, origin);
+    };
     let mut request = Request::without_visitor(uri, headers.clone(), segment.public_url());
     let mut context = Context::new(
         params,
         revalidator,
         CookieStore::default(),
-        request.shared_headers(),
+        request.shared_head(),
+        segment.draft_token().clone(),
     );
     let reads = watch_reads(&segment, &mut request, &mut context);
-    let response = segment.run_get(request, context).await;
+    let response = segment.run_get(request, context, origin).await;
     let made = into_cached(response).map(|mut made| {
         let read = uncovered_read(&segment, reads.as_deref(), &made);
         add_cache_control(&segment, &mut made);
@@ -277,7 +326,9 @@ pub(crate) async fn regenerate(
     });
     match (completion, made) {
         (Completion::Refresh(guard), Ok((_, Some(read)))) => {
-            guard.fail(&format!("the route reads request data ({read})"))
+            let why = format!("the route reads request data ({read})");
+            failed(&why);
+            guard.fail(&why)
         }
         (Completion::Fill(guard), Ok((_, Some(_)))) => guard.not_shared(),
         (Completion::Refresh(guard), Ok((made, None))) => guard.complete(made),
@@ -291,17 +342,19 @@ pub(crate) async fn regenerate(
                 );
             }
         }
-        (Completion::Refresh(guard), Err(_)) => guard.fail("a streamed response cannot be cached"),
+        (Completion::Refresh(guard), Err(_)) => {
+            failed(STREAMED);
+            guard.fail(STREAMED)
+        }
         (Completion::Fill(guard), Err(_)) => {
             guard.not_shared();
-            tracing::warn!(
-                route = segment.route(),
-                key,
-                "a streamed response cannot be cached"
-            );
+            failed(STREAMED);
+            tracing::warn!(route = segment.route(), key, "{STREAMED}");
         }
     }
 }
+
+const STREAMED: &str = "a streamed response cannot be cached";
 
 /// The response as the cache stores it; a streamed response comes back
 /// unchanged, as it cannot be stored.
@@ -344,6 +397,48 @@ fn labelled(mut response: Response, status: CacheStatus) -> Response {
     response
 }
 
+/// A stored entry as sent to a client that accepts `accept`: the form it
+/// takes (made the first time the entry is sent), its `ETag`, the entry's
+/// `Last-Modified`, and `Vary: Accept-Encoding` where the form depends on
+/// it. The worker adds nothing more to it: it is already encoded.
+fn from_entry(
+    segment: &ServedSegment,
+    entry: &CacheEntry,
+    status: CacheStatus,
+    accept: Option<AcceptEncoding>,
+) -> Response {
+    let forms = entry.representations(|response| {
+        let age = entry.age(segment.clock().now());
+        representations::make(response, segment.compresses(), age)
+    });
+    let coding = accept.and_then(|accept| accept.choose(forms.gzip.is_some(), forms.br.is_some()));
+    let form = match coding {
+        Some(Coding::Gzip) => forms.gzip.as_ref(),
+        Some(Coding::Br) => forms.br.as_ref(),
+        None => None,
+    }
+    .unwrap_or(&forms.identity);
+    let cached = &entry.response;
+    let mut headers = HeaderMap::with_capacity(cached.headers.len() + 5);
+    for (name, value) in &cached.headers {
+        headers.append(name.clone(), value.clone());
+    }
+    headers.insert(header::ETAG, form.etag.clone());
+    headers.insert(header::LAST_MODIFIED, forms.last_modified.clone());
+    if forms.negotiated {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if let Some(coding) = coding {
+        headers.insert(header::CONTENT_ENCODING, coding.header_value());
+    }
+    headers.insert(CACHE_STATUS, status.header_value());
+    let mut response = Response::from_parts(cached.status, headers, Body::Bytes(form.body.clone()));
+    response.delivery.encoded = true;
+    response
+}
+
+/// A response made for the cache but not stored, sent as made: the worker
+/// compresses it as it does any answer.
 fn from_cached(cached: &CachedResponse, status: CacheStatus) -> Response {
     let mut headers = HeaderMap::with_capacity(cached.headers.len() + 1);
     for (name, value) in &cached.headers {

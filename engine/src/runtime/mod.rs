@@ -1,24 +1,43 @@
 //! What serves route files: the server, the HTTP worker's request path, the
-//! supervisor, segment actors, the cached and plain ways of answering, the
-//! engine's own endpoints, guards, CORS, rules and messages.
+//! supervisor, segment actors, the cached and plain ways of answering, how
+//! answers leave (compression, validators, 304s), `after()` callbacks, the
+//! engine's own endpoints and probes, request metrics, guards, CORS, rules,
+//! telemetry and messages.
 
 pub(crate) mod admin;
 pub(crate) mod admin_access;
+pub(crate) mod after_tasks;
 pub(crate) mod app_routes;
+pub(crate) mod app_services;
 pub(crate) mod cached;
+pub(crate) mod compression;
+pub(crate) mod conditional;
 pub(crate) mod cors;
+pub(crate) mod delivery;
+pub(crate) mod draft_cookie;
+pub(crate) mod etag;
 pub(crate) mod guard;
 pub(crate) mod local_segment;
 pub(crate) mod messages;
+pub(crate) mod negotiation;
+pub(crate) mod panics;
 #[cfg(feature = "probe")]
 pub mod probe;
+pub(crate) mod readiness;
+pub(crate) mod representations;
+pub(crate) mod request_metrics;
 pub(crate) mod rules;
 pub(crate) mod segment_actor;
 #[cfg(test)]
 mod segment_tests;
+pub(crate) mod sent_body;
 pub(crate) mod served_segment;
 pub(crate) mod server;
 pub(crate) mod server_error;
+pub(crate) mod shutdown;
 pub(crate) mod site;
 pub(crate) mod supervisor;
+#[cfg(feature = "otel")]
+pub(crate) mod telemetry;
+pub(crate) mod upload;
 pub(crate) mod worker;

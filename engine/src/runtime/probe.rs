@@ -46,7 +46,7 @@ impl SegmentProbe {
             .ok()
             .flatten()
             .ok_or_else(|| format!("no route matches {path}"))?;
-        let supervisor = Supervisor::new(routes.clone(), None).start();
+        let supervisor = Supervisor::new(routes.clone(), None, Arc::default()).start();
         let mut actors = Supervisor::start_worker(&supervisor, &routes);
         let index = matched.segment.index();
         Ok(SegmentProbe {

@@ -8,6 +8,8 @@
 use std::sync::Arc;
 
 use actix::{Actor, Handler, Supervised};
+use futures_util::future::Either;
+use tracing::Instrument;
 
 use crate::api::revalidator::Revalidator;
 use crate::runtime::cached;
@@ -50,7 +52,10 @@ impl Handler<Dispatch> for SegmentActor {
     /// A cacheable GET goes the cached way, anything else the plain way. A
     /// route function that answers without waiting (most do) is answered
     /// here and now; one that waits runs as its own task on this worker, so
-    /// it never holds up the requests queued behind it.
+    /// it never holds up the requests queued behind it. That task is
+    /// dropped if the client goes away first, unless it answers the cached
+    /// way: a regeneration others wait for, or that fills the cache, runs
+    /// on.
     fn handle(&mut self, dispatch: Dispatch, _: &mut actix::Context<Self>) {
         let Dispatch {
             method,
@@ -60,6 +65,7 @@ impl Handler<Dispatch> for SegmentActor {
             reply,
         } = dispatch;
         let segment = &self.segment;
+        let cancellable = lookup.is_none();
         let answer = match segment.context_for(&request, params, self.revalidator.clone()) {
             Err(not_found) => Answer::Ready(not_found),
             Ok(context) => match lookup {
@@ -77,10 +83,28 @@ impl Handler<Dispatch> for SegmentActor {
             Answer::Ready(response) => {
                 let _ = reply.send(response);
             }
+            Answer::Pending(answer) if cancellable => {
+                let task = async move {
+                    let mut reply = reply;
+                    let answered = {
+                        let gone = std::pin::pin!(reply.closed());
+                        match futures_util::future::select(answer, gone).await {
+                            Either::Left((response, _)) => Some(response),
+                            // The client went away: the route function is dropped.
+                            Either::Right(_) => None,
+                        }
+                    };
+                    if let Some(response) = answered {
+                        let _ = reply.send(response);
+                    }
+                };
+                actix_rt::spawn(task.instrument(tracing::Span::current()));
+            }
             Answer::Pending(answer) => {
-                actix_rt::spawn(async move {
+                let task = async move {
                     let _ = reply.send(answer.await);
-                });
+                };
+                actix_rt::spawn(task.instrument(tracing::Span::current()));
             }
         }
     }

@@ -33,7 +33,7 @@ fn start_alone(segment: Segment) -> LocalSegment {
     let routes = AppRoutes::build(router, &Config::default(), Clock::System)
         .expect("a one-route router builds");
     let served = routes.segments[0].clone();
-    let supervisor = Supervisor::new(Arc::new(routes), None).start();
+    let supervisor = Supervisor::new(Arc::new(routes), None, Arc::default()).start();
     LocalSegment::start(SegmentActor::new(
         served,
         Supervisor::revalidator(&supervisor),

@@ -1,9 +1,9 @@
 //! `ServedSegment`: a segment ready to serve, built once at start-up from
 //! its `Segment` and shared by its actor on every worker, and the plain way
 //! of answering: method semantics, the route function polled once, its
-//! errors, panics and `maxDuration` turned into responses.
+//! errors, panics and `maxDuration` turned into responses (and reported to
+//! the app's error hook), its `after()` callbacks handed on.
 
-use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -12,23 +12,41 @@ use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode, Uri};
 use futures_util::FutureExt;
-use trellis_cache::{CachePolicy, CacheStatus, SegmentCache, CACHE_STATUS};
+use tokio::sync::oneshot;
+use trellis_cache::{CachePolicy, CacheStatus, Clock, SegmentCache, CACHE_STATUS};
 use trellis_config::{CorsPolicy, Dynamic, SegmentConfig};
 use trellis_routes::Params;
 
+use crate::api::after::AfterQueue;
 use crate::api::context::Context;
 use crate::api::cookies::CookieStore;
+use crate::api::draft_token::DraftToken;
 use crate::api::dynamic_reads::DynamicReads;
 use crate::api::error::{Error, Result};
 use crate::api::handler::MethodTable;
 use crate::api::method::{self, HttpMethod, MethodOutcome};
 use crate::api::request::Request;
+use crate::api::request_error::{
+    ErrorContext, ErrorKind, ErroredRequest, RequestError, RevalidateReason,
+};
+use crate::api::request_head::RequestHead;
 use crate::api::response::Response;
 use crate::api::revalidator::Revalidator;
 use crate::api::segment::Segment;
+use crate::runtime::after_tasks::Budget;
+use crate::runtime::app_services::AppServices;
+use crate::runtime::panics;
 use crate::runtime::site::Site;
+
+/// Why a route function runs: for a request, or to regenerate a cached
+/// answer (and why), as the error hook is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RunOrigin {
+    Request,
+    Regeneration(Option<RevalidateReason>),
+}
 
 /// A segment ready to serve: built once at start-up and shared by its actor
 /// on every worker.
@@ -46,6 +64,8 @@ pub(crate) struct ServedSegment {
     /// Past it the answer is 504: the route's `MAX_DURATION`, or the
     /// server's default.
     max_duration: Option<Duration>,
+    stream_body: bool,
+    services: Arc<AppServices>,
 }
 
 impl ServedSegment {
@@ -57,9 +77,11 @@ impl ServedSegment {
         default_cors: Option<&CorsPolicy>,
         max_duration: Option<Duration>,
         site: Arc<Site>,
+        services: Arc<AppServices>,
     ) -> Self {
         ServedSegment {
             allow: segment.allow(),
+            stream_body: segment.stream_body,
             static_params: segment.static_params.map(|generate| generate()),
             cors: segment.cors.or_else(|| default_cors.cloned()),
             added_headers: segment.added_headers,
@@ -68,7 +90,27 @@ impl ServedSegment {
             cache,
             site,
             max_duration,
+            services,
         }
+    }
+
+    /// `STREAM_BODY`: the body is forwarded as it arrives, not read first.
+    pub(crate) fn streams_body(&self) -> bool {
+        self.stream_body
+    }
+
+    /// `[server] compress`.
+    pub(crate) fn compresses(&self) -> bool {
+        self.services.compress
+    }
+
+    /// The clock the cache reads, to date cached answers.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.services.clock
+    }
+
+    pub(crate) fn draft_token(&self) -> &DraftToken {
+        &self.services.draft
     }
 
     /// `scheme://host` for answers made with no visitor behind them.
@@ -142,7 +184,8 @@ impl ServedSegment {
             params,
             revalidator,
             cookies,
-            request.shared_headers(),
+            request.shared_head(),
+            self.draft_token().clone(),
         ))
     }
 
@@ -162,7 +205,7 @@ impl ServedSegment {
             MethodOutcome::Run(m) => {
                 // Uncached GETs say so; the cache labels the ones it serves.
                 let bypass = matches!(method, HttpMethod::Get | HttpMethod::Head);
-                self.run(m, request, context, bypass)
+                self.run(m, request, context, bypass, RunOrigin::Request)
             }
         }
     }
@@ -172,8 +215,13 @@ impl ServedSegment {
     }
 
     /// Runs the GET function, for the cache.
-    pub(crate) async fn run_get(self: &Arc<Self>, request: Request, context: Context) -> Response {
-        self.run(HttpMethod::Get, request, context, false)
+    pub(crate) async fn run_get(
+        self: &Arc<Self>,
+        request: Request,
+        context: Context,
+        origin: RunOrigin,
+    ) -> Response {
+        self.run(HttpMethod::Get, request, context, false, origin)
             .into_response()
             .await
     }
@@ -187,6 +235,7 @@ impl ServedSegment {
         mut request: Request,
         mut context: Context,
         bypass: bool,
+        origin: RunOrigin,
     ) -> Answer {
         let dynamic_reads = (self.config.dynamic == Dynamic::Error).then(|| {
             let reads = Arc::new(DynamicReads::default());
@@ -194,25 +243,42 @@ impl ServedSegment {
             context.watch_dynamic_reads(reads.clone());
             reads
         });
+        let after = context.after.clone();
         let finish = Finish {
             cookies: context.cookies.clone(),
             dynamic_reads,
             bypass,
+            // Kept only for an app that listens: nothing fails, nothing is kept.
+            reported: self
+                .services
+                .on_error
+                .as_ref()
+                .map(|_| ReportedRequest::of(&request)),
+            origin,
+            budget: self.config.max_duration.map(|limit| Budget {
+                deadline: actix_rt::time::Instant::now() + limit,
+                limit,
+            }),
+            after: after.clone(),
         };
         let handler = self
             .handlers
             .get(method)
             .expect("only defined methods are run: this is a bug in Trellis");
         // A closure may panic while making its future, or in its first poll.
-        let mut answer =
-            match std::panic::catch_unwind(AssertUnwindSafe(|| handler(request, context))) {
-                Ok(answer) => answer,
-                Err(panic) => return Answer::Ready(self.response_for(Err(panic), finish)),
-            };
+        let made = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            after.sync_scope(|| handler(request, context))
+        }));
+        let mut answer = match made {
+            Ok(answer) => answer,
+            Err(panic) => return Answer::Ready(self.response_for(Err(panic), finish)),
+        };
         let first_poll = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            answer
-                .as_mut()
-                .poll(&mut std::task::Context::from_waker(Waker::noop()))
+            after.sync_scope(|| {
+                answer
+                    .as_mut()
+                    .poll(&mut std::task::Context::from_waker(Waker::noop()))
+            })
         }));
         match first_poll {
             Ok(Poll::Ready(result)) => Answer::Ready(self.response_for(Ok(result), finish)),
@@ -220,11 +286,14 @@ impl ServedSegment {
             Ok(Poll::Pending) => {
                 let segment = self.clone();
                 Answer::Pending(Box::pin(async move {
-                    let answer = AssertUnwindSafe(answer).catch_unwind();
+                    let answer = AssertUnwindSafe(after.scope(answer)).catch_unwind();
                     let outcome = match segment.max_duration {
                         Some(limit) => match actix_rt::time::timeout(limit, answer).await {
                             Ok(outcome) => outcome,
-                            Err(_) => return finish.apply(&segment, segment.timed_out(limit)),
+                            Err(_) => {
+                                let timed_out = segment.timed_out(limit, &finish);
+                                return finish.apply(&segment, timed_out);
+                            }
                         },
                         None => answer.await,
                     };
@@ -237,7 +306,7 @@ impl ServedSegment {
     /// The route function's result, or its error, panic or forbidden read
     /// of request data, as the response to send.
     fn response_for(
-        &self,
+        self: &Arc<Self>,
         outcome: std::thread::Result<Result<Response>>,
         finish: Finish,
     ) -> Response {
@@ -246,20 +315,26 @@ impl ServedSegment {
                 route = self.route(),
                 "route with DYNAMIC = Error read request data"
             );
-            Response::json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "route read request data (headers, cookies or the query) but DYNAMIC = Error makes it static",
-            )
+            let why = "route read request data (headers, cookies or the query) but DYNAMIC = Error makes it static";
+            self.report_run(&RequestError::Refused(why), &finish);
+            Response::json_error(StatusCode::INTERNAL_SERVER_ERROR, why)
         } else {
             match outcome {
                 Ok(Ok(response)) => response,
-                Ok(Err(error)) => error.into_response(self.route()),
+                Ok(Err(error)) => {
+                    if let Error::Internal(cause) = &error {
+                        self.report_run(&RequestError::Error(&**cause), &finish);
+                    }
+                    error.into_response(self.route())
+                }
                 Err(panic) => {
+                    let message = panics::message(&*panic);
                     tracing::error!(
                         route = self.route(),
-                        panic = panic_message(&*panic),
+                        panic = message,
                         "route function panicked"
                     );
+                    self.report_run(&RequestError::Panic(message), &finish);
                     Response::empty(StatusCode::INTERNAL_SERVER_ERROR)
                 }
             }
@@ -267,30 +342,99 @@ impl ServedSegment {
         finish.apply(self, response)
     }
 
-    fn timed_out(&self, limit: Duration) -> Response {
+    fn timed_out(&self, limit: Duration, finish: &Finish) -> Response {
         tracing::warn!(
             route = self.route(),
             ?limit,
             "route function ran past maxDuration"
         );
+        self.report_run(&RequestError::TimedOut(limit), finish);
         Response::json_error(StatusCode::GATEWAY_TIMEOUT, "route ran past maxDuration")
+    }
+
+    fn report_run(&self, error: &RequestError<'_>, finish: &Finish) {
+        if let Some(reported) = &finish.reported {
+            self.report(error, &reported.as_errored(), finish.origin);
+        }
+    }
+
+    /// Tells the app's error hook, if it has one, of `error` in `request`.
+    /// A hook that panics is logged, and harms nothing else.
+    pub(crate) fn report(
+        &self,
+        error: &RequestError<'_>,
+        request: &ErroredRequest<'_>,
+        origin: RunOrigin,
+    ) {
+        let Some(hook) = &self.services.on_error else {
+            return;
+        };
+        let (kind, revalidate_reason) = match origin {
+            RunOrigin::Request => (ErrorKind::Route, None),
+            RunOrigin::Regeneration(reason) => (ErrorKind::Revalidation, reason),
+        };
+        let context = ErrorContext {
+            route: self.route(),
+            kind,
+            revalidate_reason,
+        };
+        let called = std::panic::catch_unwind(AssertUnwindSafe(|| hook(error, request, &context)));
+        if let Err(panic) = called {
+            tracing::error!(
+                route = self.route(),
+                panic = panics::message(&*panic),
+                "on_request_error panicked"
+            );
+        }
+    }
+}
+
+/// What an error report names of a request, kept while the route function
+/// owns the request: its method, target and headers (shared, not copied).
+struct ReportedRequest {
+    method: Method,
+    uri: Uri,
+    head: Arc<RequestHead>,
+}
+
+impl ReportedRequest {
+    fn of(request: &Request) -> Self {
+        ReportedRequest {
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            head: request.head().clone(),
+        }
+    }
+
+    fn as_errored(&self) -> ErroredRequest<'_> {
+        ErroredRequest {
+            method: &self.method,
+            path: self.uri.path_and_query().map_or("/", |p| p.as_str()),
+            headers: &self.head.headers,
+        }
     }
 }
 
 /// What a route function's response needs on its way out, whatever the
 /// function did: the cookies it set, the route's configured headers and
-/// `Cache-Status` on an uncached GET (added by [`Finish::apply`]), and the
+/// `Cache-Status` on an uncached GET (added by [`Finish::apply`]), the
 /// flag that turns a `DYNAMIC = Error` route's read of request data into a
-/// 500.
+/// 500, and the `after()` callbacks, handed on to run once it is sent.
 struct Finish {
     cookies: CookieStore,
     /// Set when a `DYNAMIC = Dynamic::Error` route runs: what it read.
     dynamic_reads: Option<Arc<DynamicReads>>,
     bypass: bool,
+    /// The request, for error reports, when the app has a hook.
+    reported: Option<ReportedRequest>,
+    origin: RunOrigin,
+    /// What `MAX_DURATION` leaves the callbacks, counted from the start.
+    budget: Option<Budget>,
+    after: AfterQueue,
 }
 
 impl Finish {
-    fn apply(self, segment: &ServedSegment, mut response: Response) -> Response {
+    fn apply(self, segment: &Arc<ServedSegment>, mut response: Response) -> Response {
         let headers = response.headers_mut();
         for set_cookie in self.cookies.set_cookie_headers() {
             headers.append(header::SET_COOKIE, set_cookie);
@@ -301,16 +445,24 @@ impl Finish {
         if self.bypass {
             headers.insert(CACHE_STATUS, CacheStatus::Bypass.header_value());
         }
+        let tasks = self.after.take();
+        if !tasks.is_empty() {
+            let (on_sent, sent) = oneshot::channel();
+            response.delivery.on_sent = Some(on_sent);
+            let reporter = segment.clone();
+            let (reported, origin) = (self.reported, self.origin);
+            let report = move |error: &RequestError<'_>| {
+                if let Some(reported) = &reported {
+                    reporter.report(error, &reported.as_errored(), origin);
+                }
+            };
+            segment
+                .services
+                .after
+                .spawn(tasks, sent, self.budget, report);
+        }
         response
     }
-}
-
-fn panic_message(panic: &(dyn Any + Send)) -> &str {
-    panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(not a string)")
 }
 
 /// A segment's answer to a request: ready now, or still running.

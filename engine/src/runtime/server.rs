@@ -1,25 +1,33 @@
 //! `Server`: binds, starts the HTTP workers with their segment actors, and
-//! serves until stopped.
+//! serves until stopped; on SIGTERM it drains: not ready, then no new
+//! connections, then the requests in flight and the `after()` callbacks
+//! pending, within the grace period.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix::Actor;
 use actix_web::dev::fn_service;
 use actix_web::dev::ServerHandle;
 use actix_web::http::KeepAlive;
 use actix_web::{App, HttpServer};
+use futures_util::future::Either;
 use trellis_cache::Clock;
 use trellis_config::Config;
 
 use crate::api::router::Router;
 use crate::runtime::admin::EngineEndpoints;
+use crate::runtime::after_tasks::AfterTracker;
 use crate::runtime::app_routes::AppRoutes;
 use crate::runtime::messages::PeerRevalidation;
+use crate::runtime::readiness::Readiness;
 use crate::runtime::server_error::ServerError;
+use crate::runtime::shutdown;
 use crate::runtime::supervisor::Supervisor;
 use crate::runtime::worker::{serve, WorkerState};
 
@@ -39,6 +47,10 @@ use crate::runtime::worker::{serve, WorkerState};
 pub struct Server {
     http: actix_web::dev::Server,
     local_addr: SocketAddr,
+    readiness: Arc<Readiness>,
+    after: Arc<AfterTracker>,
+    drain_delay: Duration,
+    grace: Duration,
 }
 
 impl Server {
@@ -76,26 +88,45 @@ impl Server {
         clock: Clock,
         listener: Option<TcpListener>,
     ) -> Result<Server, ServerError> {
+        #[cfg(not(feature = "otel"))]
+        if config.telemetry.otlp_endpoint.is_some() {
+            return Err(trellis_config::ConfigError::Invalid {
+                key: "telemetry.otlp_endpoint".to_string(),
+                problem: "this build of Trellis exports no spans: build it with the `otel` \
+                          feature, or remove the key"
+                    .to_string(),
+            }
+            .into());
+        }
         let routes = Arc::new(AppRoutes::build(router, &config, clock)?);
         let site = routes.site.clone();
-        let supervisor = Supervisor::new(routes.clone(), config.cache.tick()).start();
+        let readiness = Arc::new(Readiness::default());
+        let supervisor =
+            Supervisor::new(routes.clone(), config.cache.tick(), readiness.clone()).start();
         if let Some(shared) = routes.cache.shared() {
             let supervisor = supervisor.clone();
             shared.subscribe(move |event| supervisor.do_send(PeerRevalidation(event)));
         }
-        let endpoints = Arc::new(EngineEndpoints::new(&config));
+        let endpoints = Arc::new(EngineEndpoints::new(&config, &routes, readiness.clone()));
         let limits = config.limits.clone();
+        let after = routes.services.after.clone();
         let mut http = HttpServer::new(move || {
             let worker = Rc::new(WorkerState {
                 segments: Supervisor::start_worker(&supervisor, &routes),
                 recent_hits: RefCell::default(),
                 routes: routes.clone(),
                 supervisor: supervisor.clone(),
+                metrics: endpoints.request_metrics().map(|metrics| metrics.worker()),
                 endpoints: endpoints.clone(),
                 limits: limits.clone(),
             });
             App::new().default_service(fn_service(move |req| serve(req, worker.clone())))
         })
+        // SIGTERM and Ctrl-C are `run_until_stopped`'s, which drains first.
+        .disable_signals()
+        // A client that closes its end is gone: the route it waits on is
+        // dropped rather than run for nobody (`req.signal()` resolves).
+        .h1_allow_half_closed(false)
         .keep_alive(
             config
                 .server
@@ -132,6 +163,10 @@ impl Server {
         Ok(Server {
             http: http.run(),
             local_addr,
+            readiness,
+            after,
+            drain_delay: config.server.drain_delay(),
+            grace: config.server.shutdown_grace(),
         })
     }
 
@@ -152,10 +187,52 @@ impl Server {
         self.http.handle()
     }
 
-    /// Serves until the server is stopped: by its handle, or by SIGTERM or
-    /// Ctrl-C, after which it stops accepting and lets requests in flight
-    /// finish for up to `server.shutdown_grace_secs`.
+    /// Serves until the server is stopped: by its handle, at once, or by
+    /// SIGTERM or Ctrl-C, which drain it as [`run_until`](Self::run_until)
+    /// says.
     pub async fn run_until_stopped(self) -> io::Result<()> {
-        self.http.await
+        self.run_until(shutdown::requested()).await
+    }
+
+    /// Serves until `drain` resolves (or the handle stops it, at once),
+    /// then drains: `/_trellis/ready` answers 503 from that moment, the
+    /// server goes on serving for `server.drain_delay_ms` so that load
+    /// balancers stop sending, then stops accepting, lets the requests in
+    /// flight finish, and waits for the `after()` callbacks pending; all
+    /// of it within `server.shutdown_grace_secs` after the delay. How
+    /// many callbacks were dropped, if any, is logged.
+    pub async fn run_until(self, drain: impl Future<Output = ()>) -> io::Result<()> {
+        let Server {
+            mut http,
+            readiness,
+            after,
+            drain_delay,
+            grace,
+            ..
+        } = self;
+        let handle = http.handle();
+        let drain = std::pin::pin!(drain);
+        if let Either::Left((served, _)) = futures_util::future::select(&mut http, drain).await {
+            return served;
+        }
+        readiness.drain();
+        tracing::info!(delay = ?drain_delay, "draining: /_trellis/ready answers 503");
+        let delay = std::pin::pin!(actix_rt::time::sleep(drain_delay));
+        if let Either::Left((served, _)) = futures_util::future::select(&mut http, delay).await {
+            return served;
+        }
+        let started = Instant::now();
+        let (_, served) = futures_util::future::join(handle.stop(true), &mut http).await;
+        let pending = after.pending();
+        let dropped = after.drain(grace.saturating_sub(started.elapsed())).await;
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "the grace period ended with after() callbacks still running: dropped"
+            );
+        } else if pending > 0 {
+            tracing::info!(finished = pending, "every after() callback finished");
+        }
+        served
     }
 }

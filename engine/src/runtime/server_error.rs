@@ -17,4 +17,7 @@ pub enum ServerError {
     SharedStore(String),
     #[error("cannot listen on {address}: {error}")]
     Bind { address: String, error: io::Error },
+    /// The OpenTelemetry exporter could not be set up.
+    #[error("cannot export spans: {0}")]
+    Telemetry(String),
 }

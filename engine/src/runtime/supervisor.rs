@@ -15,12 +15,14 @@ use std::time::Duration;
 use actix::{Actor, Addr, AsyncContext, Handler, Message, ResponseFuture};
 use trellis_cache::{canonical_path, key_path, CachePolicy, Fill, SharedEvent};
 
+use crate::api::request_error::RevalidateReason;
 use crate::api::revalidator::Revalidator;
 use crate::runtime::app_routes::AppRoutes;
 use crate::runtime::local_segment::LocalSegment;
 use crate::runtime::messages::{
     Completion, PeerRevalidation, Regenerate, RevalidatePath, RevalidateTag, Revalidated,
 };
+use crate::runtime::readiness::Readiness;
 use crate::runtime::segment_actor::SegmentActor;
 
 /// An HTTP worker tells the supervisor the addresses of the segment actors
@@ -41,15 +43,22 @@ pub(crate) struct Supervisor {
     /// Round-robin position, so background work spreads over the workers.
     next_worker: usize,
     tick: Option<Duration>,
+    /// Told of prerendering, which the server is not ready before.
+    readiness: Arc<Readiness>,
 }
 
 impl Supervisor {
-    pub(crate) fn new(routes: Arc<AppRoutes>, tick: Option<Duration>) -> Self {
+    pub(crate) fn new(
+        routes: Arc<AppRoutes>,
+        tick: Option<Duration>,
+        readiness: Arc<Readiness>,
+    ) -> Self {
         Supervisor {
             routes,
             workers: Vec::new(),
             next_worker: 0,
             tick,
+            readiness,
         }
     }
 
@@ -110,6 +119,8 @@ impl Supervisor {
                     key,
                     params,
                     completion: Completion::Refresh(guard),
+                    reason: Some(RevalidateReason::Timer),
+                    prerender: None,
                 });
             }
         }
@@ -144,9 +155,12 @@ impl Supervisor {
                     key: path,
                     params: params.clone(),
                     completion: Completion::Fill(guard),
+                    reason: None,
+                    prerender: Some(self.readiness.prerender_ticket()),
                 });
             }
         }
+        self.readiness.prerender_started();
     }
 }
 

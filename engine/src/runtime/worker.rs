@@ -1,7 +1,9 @@
 //! A request's way through an HTTP worker: canonical path, match, body,
-//! `Dispatch` to the segment actor, response, log line.
+//! `Dispatch` to the segment actor, response, delivery (form, 304), a span
+//! and a log line, and the request counted.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,25 +16,34 @@ use actix_web::http::{StatusCode, Uri};
 use actix_web::{HttpMessage, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use trellis_cache::{Lookup, RecentHits};
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
+use trellis_cache::{Lookup, RecentHits, CACHE_STATUS};
 use trellis_config::{CorsPolicy, LimitsConfig};
 use trellis_routes::RouteMatch;
 
 use crate::api::method::{self, HttpMethod};
 use crate::api::request::Request;
 use crate::api::response::{Body, Response};
+use crate::api::signal::AbortOnDrop;
 use crate::runtime::admin::EngineEndpoints;
 use crate::runtime::app_routes::AppRoutes;
 use crate::runtime::cached;
 use crate::runtime::cors;
+use crate::runtime::delivery::{self, Wants};
+use crate::runtime::draft_cookie;
 use crate::runtime::guard;
 use crate::runtime::local_segment::LocalSegment;
 use crate::runtime::messages::CacheLookup;
+use crate::runtime::request_metrics::WorkerMetrics;
+use crate::runtime::sent_body::SentBody;
 use crate::runtime::served_segment::ServedSegment;
 use crate::runtime::supervisor::Supervisor;
+use crate::runtime::upload;
 
 /// What each HTTP worker holds: the shared routes, its own segment actors
-/// (indexed by `SegmentId`) and the cache hits it served a moment ago.
+/// (indexed by `SegmentId`), the cache hits it served a moment ago, and
+/// its block of request counts (none when metrics are off).
 pub(crate) struct WorkerState {
     pub routes: Arc<AppRoutes>,
     pub segments: Vec<LocalSegment>,
@@ -40,47 +51,125 @@ pub(crate) struct WorkerState {
     pub supervisor: Addr<Supervisor>,
     pub endpoints: Arc<EngineEndpoints>,
     pub limits: LimitsConfig,
+    pub metrics: Option<Arc<WorkerMetrics>>,
 }
 
-/// The one actix-web service: every request comes through here. It takes
-/// the `ServiceRequest` itself so the request's headers can be moved into
-/// the route function's `Request` instead of copied.
-pub(crate) async fn serve(
+/// The one actix-web service: every request comes through here, in a span
+/// of its own (`otel.name` is OpenTelemetry's `GET /route`). It takes the
+/// `ServiceRequest` itself so the request's headers can be moved into the
+/// route function's `Request` instead of copied.
+pub(crate) fn serve(
+    req: ServiceRequest,
+    worker: Rc<WorkerState>,
+) -> impl Future<Output = Result<ServiceResponse, actix_web::Error>> {
+    let span = tracing::info_span!(
+        "request",
+        otel.name = Empty,
+        otel.kind = "server",
+        http.request.method = %req.method(),
+        url.path = req.path(),
+        http.route = Empty,
+        http.response.status_code = Empty,
+        trellis.cache = Empty,
+        micros = Empty,
+    );
+    answer(req, worker, span.clone()).instrument(span)
+}
+
+async fn answer(
     mut req: ServiceRequest,
     worker: Rc<WorkerState>,
+    span: Span,
 ) -> Result<ServiceResponse, actix_web::Error> {
-    // The clock is read only for the log line, and only when it is on.
-    let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
-    let (route, mut response) = match route(&req, &worker) {
-        Routed::Answered(route, response) => (route, response),
+    let counted = worker.metrics.as_deref().map(WorkerMetrics::begin);
+    let logged = tracing::enabled!(tracing::Level::INFO);
+    // The clock is read only for the metrics or the log line.
+    let started = match &counted {
+        Some(counted) => Some(counted.started()),
+        None => (logged || !span.is_disabled()).then(Instant::now),
+    };
+    let compress = worker.routes.services.compress;
+    let wants = Wants::of(req.method(), req.headers(), compress);
+    let (label, response, abort) = match route(&req, &worker, &wants) {
+        Routed::Answered(label, response) => (label, response, None),
         Routed::Endpoint => {
             let answer = worker
                 .endpoints
                 .answer(req.request(), &worker.routes, &worker.supervisor);
-            ("-", answer.await)
+            (RouteLabel::none(&worker), answer.await, None)
         }
-        Routed::Segment(to) => (to.segment.route(), to_segment(&mut req, &worker, to).await),
+        Routed::Segment(to) => {
+            let label = to.label;
+            let (response, abort) = to_segment(&mut req, &worker, to).await;
+            (label, response, abort)
+        }
     };
+    let mut response = response;
     worker.routes.rules.add_headers(req.path(), &mut response);
-    if let Some(started) = started {
+    let response = delivery::deliver(response, &wants, compress);
+    let status = response.status();
+    if let Some(counted) = counted {
+        let method =
+            HttpMethod::from_method(req.method()).map_or(HttpMethod::ALL.len(), |m| m.index());
+        counted.finish(label.index, method, status);
+    }
+    let micros = started.map_or(0, |started| started.elapsed().as_micros() as u64);
+    if !span.is_disabled() {
+        span.record("otel.name", format!("{} {}", req.method(), label.pattern));
+        span.record("http.route", label.pattern);
+        span.record("http.response.status_code", status.as_u16());
+        span.record("micros", micros);
+        if let Some(cache) = response
+            .headers()
+            .get(CACHE_STATUS)
+            .and_then(|v| v.to_str().ok())
+        {
+            span.record("trellis.cache", cache);
+        }
+    }
+    if logged {
         tracing::info!(
             method = %req.method(),
             path = req.path(),
-            route,
-            status = response.status().as_u16(),
-            micros = started.elapsed().as_micros() as u64,
+            route = label.pattern,
+            status = status.as_u16(),
+            micros,
             "request"
         );
     }
-    Ok(req.into_response(into_http(response)))
+    Ok(req.into_response(into_http(response, abort)))
+}
+
+/// The matched route of a request, for its metrics and its span: the
+/// pattern and its slot (`-` and the last slot when none matched).
+#[derive(Clone, Copy)]
+struct RouteLabel<'w> {
+    index: usize,
+    pattern: &'w str,
+}
+
+impl<'w> RouteLabel<'w> {
+    fn none(worker: &WorkerState) -> Self {
+        RouteLabel {
+            index: worker.routes.segments.len(),
+            pattern: "-",
+        }
+    }
+
+    fn of(index: usize, segment: &'w ServedSegment) -> Self {
+        RouteLabel {
+            index,
+            pattern: segment.route(),
+        }
+    }
 }
 
 /// Where a request goes, decided without waiting. Most answers are known
-/// here (refusals, redirects, 404s, preflights, fresh cache hits); only the
-/// engine's endpoints and the segment actors are waited for.
+/// here (refusals, probes, redirects, 404s, preflights, fresh cache hits);
+/// only the engine's endpoints and the segment actors are waited for.
 enum Routed<'w> {
-    /// The response, and the matched route pattern (`-` when none matched).
-    Answered(&'w str, Response),
+    /// The response, and the matched route.
+    Answered(RouteLabel<'w>, Response),
     Endpoint,
     Segment(ToSegment<'w>),
 }
@@ -88,6 +177,7 @@ enum Routed<'w> {
 /// A request for a segment's actor, matched and looked up in the cache.
 struct ToSegment<'w> {
     segment: &'w ServedSegment,
+    label: RouteLabel<'w>,
     matched: RouteMatch,
     method: HttpMethod,
     lookup: Option<CacheLookup>,
@@ -106,21 +196,26 @@ impl Cors<'_> {
     }
 }
 
-fn route<'w>(req: &ServiceRequest, worker: &'w WorkerState) -> Routed<'w> {
+fn route<'w>(req: &ServiceRequest, worker: &'w WorkerState, wants: &Wants) -> Routed<'w> {
+    let unmatched = RouteLabel::none(worker);
     let Some(method) = HttpMethod::from_method(req.method()) else {
-        return Routed::Answered("-", method::unknown_method());
+        return Routed::Answered(unmatched, method::unknown_method());
     };
     if let Some(refused) = guard::check(req.request(), &worker.limits) {
-        return Routed::Answered("-", refused);
+        return Routed::Answered(unmatched, refused);
+    }
+    // Before the Host check: load balancers probe with a Host of their own.
+    if let Some(probe) = worker.endpoints.readiness.probe(req.request()) {
+        return Routed::Answered(unmatched, probe);
     }
     if let Some(refused) = worker.routes.site.refuses_host(req.headers()) {
-        return Routed::Answered("-", refused);
+        return Routed::Answered(unmatched, refused);
     }
     if let Some(location) = canonical_location(req.uri()) {
-        return Routed::Answered("-", permanent_redirect(&location));
+        return Routed::Answered(unmatched, permanent_redirect(&location));
     }
     if let Some(redirect) = worker.routes.rules.redirect(req.path(), req.uri().query()) {
-        return Routed::Answered("-", redirect);
+        return Routed::Answered(unmatched, redirect);
     }
     if worker.endpoints.serves(req.path()) {
         return Routed::Endpoint;
@@ -129,21 +224,22 @@ fn route<'w>(req: &ServiceRequest, worker: &'w WorkerState) -> Routed<'w> {
         Ok(Some(matched)) => matched,
         Ok(None) => {
             let not_found = Response::json_error(StatusCode::NOT_FOUND, "not found");
-            return Routed::Answered("-", not_found);
+            return Routed::Answered(unmatched, not_found);
         }
         Err(error) => {
             let bad = Response::json_error(StatusCode::BAD_REQUEST, &error.to_string());
-            return Routed::Answered("-", bad);
+            return Routed::Answered(unmatched, bad);
         }
     };
-    let segment = &worker.routes.segments[matched.segment.index()];
-    let route = segment.route();
+    let index = matched.segment.index();
+    let segment = &worker.routes.segments[index];
+    let label = RouteLabel::of(index, segment);
     let cors = match segment.cors() {
         Some(policy) => {
             if let Some(preflight) =
                 cors::preflight(policy, req.method(), req.headers(), segment.allow())
             {
-                return Routed::Answered(route, preflight);
+                return Routed::Answered(label, preflight);
             }
             // The headers move into the route function's request: keep the origin.
             let origin = req.headers().get(header::ORIGIN).cloned();
@@ -151,30 +247,35 @@ fn route<'w>(req: &ServiceRequest, worker: &'w WorkerState) -> Routed<'w> {
         }
         None => None,
     };
+    // A request in draft mode goes past the cache, as in Next.js.
+    let cached = segment.caches(method)
+        && !draft_cookie::carries(req.headers(), &worker.routes.services.draft);
     // A fresh hit is answered here, with no hop to the actor: it must cost
     // no more than the cheapest handler.
-    let lookup = if segment.caches(method) {
+    let lookup = if cached {
         let headers = req.headers();
         let key = segment
             .cache
             .key(req.path(), req.uri().query(), |name| headers.get(name));
         let found = worker.recent_hits.borrow_mut().lookup(&segment.cache, &key);
         if let Lookup::Fresh(entry) = &found {
-            let mut response = cached::hit(entry);
+            let mut response = cached::hit(segment, entry, wants.accept());
             if let Some(cors) = &cors {
                 cors.decorate(&mut response);
             }
-            return Routed::Answered(route, response);
+            return Routed::Answered(label, response);
         }
         Some(CacheLookup {
             key: key.into_owned(),
             found,
+            accept: wants.accept(),
         })
     } else {
         None
     };
     Routed::Segment(ToSegment {
         segment,
+        label,
         matched,
         method,
         lookup,
@@ -182,47 +283,91 @@ fn route<'w>(req: &ServiceRequest, worker: &'w WorkerState) -> Routed<'w> {
     })
 }
 
-/// The segment actor's answer: the body read, the request sent, the reply
-/// awaited.
-async fn to_segment(req: &mut ServiceRequest, worker: &WorkerState, to: ToSegment<'_>) -> Response {
-    let payload = req.take_payload();
-    let limit = to.segment.body_limit().unwrap_or(worker.limits.body_bytes);
-    let mut response = match read_body(req.headers(), payload, limit, worker.limits.body_timeout())
-        .await
+/// The segment actor's answer, CORS-labelled, and for a request that
+/// reached the route the guard that aborts it if the client goes away
+/// before its answer is sent.
+async fn to_segment(
+    req: &mut ServiceRequest,
+    worker: &WorkerState,
+    to: ToSegment<'_>,
+) -> (Response, Option<AbortOnDrop>) {
+    let ToSegment {
+        segment,
+        matched,
+        method,
+        lookup,
+        cors,
+        ..
+    } = to;
+    let (mut response, abort) = match dispatch(req, worker, segment, matched, method, lookup).await
     {
-        Err(refused) => refused,
-        Ok(body) => {
-            let origin = worker
-                .routes
-                .site
-                .visitor(req.peer_addr().map(|peer| peer.ip()));
-            let request = Request::new(
-                req.method().clone(),
-                req.uri().clone(),
-                std::mem::take(req.headers_mut()),
-                body,
-                origin,
-            );
-            let segment = &worker.segments[to.matched.segment.index()];
-            match segment
-                .dispatch(to.method, request, to.matched.params, to.lookup)
-                .await
-            {
-                Ok(response) => response,
-                Err(error) => {
-                    tracing::error!(route = to.segment.route(), %error, "segment actor dropped a request");
-                    Response::json_error(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "route temporarily unavailable",
-                    )
-                }
-            }
-        }
+        Ok((response, abort)) => (response, Some(abort)),
+        Err(refused) => (refused, None),
     };
-    if let Some(cors) = &to.cors {
+    if let Some(cors) = &cors {
         cors.decorate(&mut response);
     }
-    response
+    (response, abort)
+}
+
+/// Reads the body (or, for a route that streams it, starts forwarding
+/// it), sends the request to the actor and awaits the reply.
+async fn dispatch(
+    req: &mut ServiceRequest,
+    worker: &WorkerState,
+    served: &ServedSegment,
+    matched: RouteMatch,
+    method: HttpMethod,
+    lookup: Option<CacheLookup>,
+) -> Result<(Response, AbortOnDrop), Response> {
+    let payload = req.take_payload();
+    let limit = served.body_limit().unwrap_or(worker.limits.body_bytes);
+    let timeout = worker.limits.body_timeout();
+    let (body, streamed) = match served.streams_body() {
+        true => {
+            if declared_length(req.headers()).is_some_and(|len| len > limit as u64) {
+                return Err(too_large(limit));
+            }
+            (Bytes::new(), Some(upload::forward(payload, limit, timeout)))
+        }
+        false => (
+            read_body(req.headers(), payload, limit, timeout).await?,
+            None,
+        ),
+    };
+    let origin = worker
+        .routes
+        .site
+        .visitor(req.peer_addr().map(|peer| peer.ip()));
+    let mut request = Request::new(
+        req.method().clone(),
+        req.uri().clone(),
+        std::mem::take(req.headers_mut()),
+        body,
+        origin,
+    );
+    if let Some(streamed) = streamed {
+        request.stream_body(streamed);
+    }
+    // Dropped with this future when the client goes away: `req.signal()`.
+    let abort = AbortOnDrop::new(request.head().clone());
+    let segment = &worker.segments[matched.segment.index()];
+    match segment
+        .dispatch(method, request, matched.params, lookup)
+        .await
+    {
+        Ok(response) => Ok((response, abort)),
+        Err(error) => {
+            tracing::error!(route = served.route(), %error, "segment actor dropped a request");
+            Ok((
+                Response::json_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "route temporarily unavailable",
+                ),
+                abort,
+            ))
+        }
+    }
 }
 
 /// Where a path with a trailing or doubled slash, or a backslash, belongs,
@@ -269,23 +414,14 @@ async fn read_body(
     limit: usize,
     timeout: Duration,
 ) -> Result<Bytes, Response> {
-    let too_large = || {
-        Response::json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("body larger than the limit of {limit} bytes"),
-        )
-    };
     // Most requests (every GET) have no body: no read, no timer. actix has
     // already told from the headers (a zero Content-Length included).
     if matches!(payload, Payload::None) {
         return Ok(Bytes::new());
     }
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = declared_length(headers);
     if declared.is_some_and(|len| len > limit as u64) {
-        return Err(too_large());
+        return Err(too_large(limit));
     }
     // Sized from Content-Length: actix's own collector starts every body of
     // unknown size at 32 KiB, and allocator traffic of that size per request
@@ -300,7 +436,7 @@ async fn read_body(
     ));
     match collected.await {
         Ok(Ok(body)) => Ok(body),
-        Ok(Err(BodyError::TooLarge)) => Err(too_large()),
+        Ok(Err(BodyError::TooLarge)) => Err(too_large(limit)),
         Ok(Err(BodyError::Read(error))) => Err(Response::json_error(
             StatusCode::BAD_REQUEST,
             &format!("cannot read body: {error}"),
@@ -310,6 +446,20 @@ async fn read_body(
             "body not received within the time limit",
         )),
     }
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+fn too_large(limit: usize) -> Response {
+    Response::json_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!("body larger than the limit of {limit} bytes"),
+    )
 }
 
 /// A declared length is a promise, not a body: at most this much is
@@ -337,8 +487,14 @@ async fn collect_body(
     Ok(body.freeze())
 }
 
-fn into_http(response: Response) -> HttpResponse {
+/// The response for actix. A body whose sending something waits on (the
+/// request's `after()` callbacks; for a stream, `req.signal()`) is wrapped
+/// to tell it; any other body goes as it is, and the abort guard of an
+/// answer sent whole is disarmed.
+fn into_http(mut response: Response, abort: Option<AbortOnDrop>) -> HttpResponse {
+    let on_sent = response.delivery.on_sent.take();
     let (status, headers, body) = response.into_parts();
+    let streamed = matches!(body, Body::Stream(_));
     let body = match body {
         Body::Empty => BoxBody::new(()),
         Body::Text(bytes) | Body::Bytes(bytes) => BoxBody::new(bytes),
@@ -347,6 +503,18 @@ fn into_http(response: Response) -> HttpResponse {
             let chunks = chunks.map(|chunk| chunk.map_err(|e| -> Box<dyn std::error::Error> { e }));
             BoxBody::new(BodyStream::new(chunks))
         }
+    };
+    let abort = match abort {
+        Some(abort) if streamed => Some(abort),
+        Some(abort) => {
+            abort.disarm();
+            None
+        }
+        None => None,
+    };
+    let body = match (on_sent, abort) {
+        (None, None) => body,
+        (on_sent, abort) => BoxBody::new(SentBody::new(body, on_sent, abort)),
     };
     let mut http = HttpResponse::with_body(status, body);
     *http.headers_mut() = headers;

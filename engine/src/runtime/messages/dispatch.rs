@@ -8,6 +8,7 @@ use trellis_routes::Params;
 use crate::api::method::HttpMethod;
 use crate::api::request::Request;
 use crate::api::response::Response;
+use crate::runtime::negotiation::AcceptEncoding;
 
 /// One request for a segment, already matched and with its body read, and
 /// where its response goes. The actor's handler may answer after it
@@ -29,6 +30,8 @@ pub(crate) struct Dispatch {
 pub(crate) struct CacheLookup {
     pub key: String,
     pub found: Lookup,
+    /// The codings the client accepts, to pick the stored form it gets.
+    pub accept: Option<AcceptEncoding>,
 }
 
 impl Message for Dispatch {

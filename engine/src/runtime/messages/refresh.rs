@@ -6,11 +6,19 @@ use actix::Message;
 use trellis_cache::{FillGuard, RefreshGuard};
 use trellis_routes::Params;
 
+use crate::api::request_error::RevalidateReason;
+use crate::runtime::readiness::PrerenderTicket;
+
 /// Regenerate the entry for `key` and hand the response to `completion`.
 pub(crate) struct Regenerate {
     pub key: String,
     pub params: Params,
     pub completion: Completion,
+    /// Why, as the error hook is told; `None` when prerendering.
+    pub reason: Option<RevalidateReason>,
+    /// Held while a start-up prerendering runs: the server is not ready
+    /// before every one has ended.
+    pub prerender: Option<PrerenderTicket>,
 }
 
 /// Where a regenerated response goes.
