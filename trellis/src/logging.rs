@@ -22,3 +22,22 @@ pub fn init_logging() {
         .with_ansi(std::io::stdout().is_terminal())
         .try_init();
 }
+
+/// Logging as [`init_logging`] installs it, plus the OTLP span export
+/// `[telemetry]` asks for; keep what it returns until the server stopped,
+/// so that the last batch is sent.
+#[cfg(feature = "otel")]
+pub fn init_logging_with_telemetry(
+    telemetry: &trellis_config::TelemetryConfig,
+) -> Result<Option<trellis_engine::Telemetry>, Box<dyn std::error::Error>> {
+    use tracing_subscriber::prelude::*;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let telemetry = trellis_engine::Telemetry::start(telemetry)?;
+    let layer = telemetry.as_ref().map(trellis_engine::Telemetry::layer);
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_ansi(std::io::stdout().is_terminal()))
+        .with(layer)
+        .try_init();
+    Ok(telemetry)
+}

@@ -1,4 +1,5 @@
-//! `trellis serve`: installs logging, builds the server and serves until
+//! `trellis serve`: installs logging (and, built with `otel`, the span
+//! export `[telemetry]` asks for), builds the server and serves until
 //! SIGTERM or Ctrl-C, then drains requests in flight and exits 0.
 
 use std::process::ExitCode;
@@ -31,7 +32,17 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs, mut config: Config, router: Router) -> ExitCode {
+    #[cfg(not(feature = "otel"))]
     crate::init_logging();
+    // Started before the runtime and dropped after it: its client blocks.
+    #[cfg(feature = "otel")]
+    let _telemetry = match crate::logging::init_logging_with_telemetry(&config.telemetry) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     if let Some(host) = args.host {
         config.server.host = host;
     }
