@@ -8,6 +8,7 @@ use quote::{format_ident, quote};
 
 use crate::discover::{discover, DiscoveredRoute, HandlerArgs};
 use crate::error::DiscoverError;
+use crate::instrumentation::discover_instrumentation;
 use crate::matcher::RouteTable;
 
 /// The file `build` writes into `OUT_DIR`; `trellis::include_app!()` includes it.
@@ -36,6 +37,7 @@ pub fn build(app_dir: impl AsRef<Path>) -> Result<(), DiscoverError> {
     // including route files from the old place.
     println!("cargo:rerun-if-changed={}", app_dir.display());
     let routes = discover(&app_dir)?;
+    let instrumentation = discover_instrumentation(&app_dir)?;
     RouteTable::build(
         routes
             .iter()
@@ -56,11 +58,13 @@ pub fn build(app_dir: impl AsRef<Path>) -> Result<(), DiscoverError> {
             ),
         })?;
     let out = out_dir.join(GENERATED_FILE);
-    std::fs::write(&out, generate(&routes)).map_err(|error| DiscoverError::Io { path: out, error })
+    let code = generate(&routes, instrumentation.as_deref());
+    std::fs::write(&out, code).map_err(|error| DiscoverError::Io { path: out, error })
 }
 
-/// The generated source: one `mod` per route file and `pub fn router()`.
-pub fn generate(routes: &[DiscoveredRoute]) -> String {
+/// The generated source: one `mod` per route file and `pub fn router()`,
+/// which also registers `on_request_error` from the instrumentation file.
+pub fn generate(routes: &[DiscoveredRoute], instrumentation: Option<&Path>) -> String {
     let modules = routes.iter().enumerate().map(|(i, route)| {
         let module = format_ident!("route_{i}");
         let path = route.file.to_string_lossy();
@@ -77,8 +81,22 @@ pub fn generate(routes: &[DiscoveredRoute]) -> String {
         let segment = segment_expr(&module, route);
         quote! { .route_file(#pattern, #display, #segment) }
     });
+    let (hook_module, hook) = match instrumentation {
+        Some(file) => {
+            let path = file.to_string_lossy();
+            (
+                quote! {
+                    #[path = #path]
+                    mod instrumentation;
+                },
+                quote! { .on_request_error(instrumentation::on_request_error) },
+            )
+        }
+        None => (quote! {}, quote! {}),
+    };
     quote! {
         #(#modules)*
+        #hook_module
 
         /// The routes of the app folder, discovered when the crate was built,
         /// under the name of the crate they are built into.
@@ -86,6 +104,7 @@ pub fn generate(routes: &[DiscoveredRoute]) -> String {
             ::trellis::Router::new()
                 .app_name(::core::env!("CARGO_PKG_NAME"))
                 #(#registrations)*
+                #hook
         }
     }
     .to_string()
@@ -148,10 +167,19 @@ mod tests {
                     args: HandlerArgs::FromType,
                 },
             ],
-            config: vec!["REVALIDATE", "generate_static_params"],
+            config: vec!["REVALIDATE", "STREAM_BODY", "generate_static_params"],
             reads_request_data: Some("cookies"),
         };
-        let code = generate(&[route]).replace(' ', "");
+        let hook = Path::new("/abs/app/instrumentation.rs");
+        let code = generate(&[route], Some(hook)).replace(' ', "");
+        assert!(
+            code.contains(".on_request_error(instrumentation::on_request_error)"),
+            "{code}"
+        );
+        assert!(
+            code.contains("#[path=\"/abs/app/instrumentation.rs\"]modinstrumentation;"),
+            "{code}"
+        );
         assert!(
             code.contains("#[path=\"/abs/app/posts/route.rs\"]"),
             "{code}"
@@ -171,6 +199,10 @@ mod tests {
             "{code}"
         );
         assert!(code.contains(".revalidate(route_0::REVALIDATE)"), "{code}");
+        assert!(
+            code.contains(".stream_body(route_0::STREAM_BODY)"),
+            "{code}"
+        );
         assert!(
             code.contains(".reads_request_data(\".cookies()\")"),
             "{code}"

@@ -16,7 +16,7 @@ pub const METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "PO
 
 /// The segment config items a route file may define, as Next.js names them
 /// (`export const revalidate` becomes `pub const REVALIDATE`).
-pub const CONFIG_ITEMS: [&str; 11] = [
+pub const CONFIG_ITEMS: [&str; 12] = [
     "REVALIDATE",
     "EXPIRE",
     "NEGATIVE_TTL",
@@ -26,6 +26,7 @@ pub const CONFIG_ITEMS: [&str; 11] = [
     "TAGS",
     "CACHE_BY_QUERY",
     "BODY_LIMIT",
+    "STREAM_BODY",
     "generate_static_params",
     "cors",
 ];

@@ -11,12 +11,15 @@
 //! - `params`: [`Params`] and [`ParamValue`], what a match fills in.
 //! - `percent`: strict percent-decoding of path segments.
 //! - `discover`: finds `app/**/route.rs` and reads them with `syn`.
+//! - `instrumentation`: finds `app/instrumentation.rs` and its
+//!   `on_request_error`.
 //! - `codegen`: [`build`], the build-script step that generates `router()`.
 //! - `error`: what each step can refuse, naming the files involved.
 
 mod codegen;
 pub mod discover;
 mod error;
+pub mod instrumentation;
 mod matcher;
 mod params;
 mod params_de;
