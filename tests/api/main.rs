@@ -8,25 +8,34 @@ mod scratch_dir;
 mod test_app;
 
 mod admin;
+mod after_response;
 mod bench;
 mod bench_compare;
 mod bench_report;
 mod bench_scenario;
 mod cache;
 mod cache_safety;
+mod cancellation;
+mod compression;
 mod concurrency;
 mod deadlines;
+mod conditional;
+mod error_hook;
 mod errors;
 mod memory;
 mod methods;
 mod new_app;
 mod operations;
 mod params;
+mod probes;
+mod request_helpers;
 mod requests;
 mod responses;
 mod routing;
 mod shared_cache;
 mod shared_hardening;
+#[cfg(feature = "otel")]
+mod telemetry;
 
 /// The demo app, built from `app/` exactly as its binary builds it.
 mod app {
