@@ -71,6 +71,23 @@ print(f'{d["requests"]} {seconds:.4f} {d["latency_ms"]["p99"]:.3f} {(after - bef
 PY
 }
 
+# summarize NAME "A slices" "B slices" -> one row: A's figures, B's, and B / A
+summarize() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import sys
+def total(text):
+    v = list(map(float, text.split()))
+    requests, seconds, p99s, cpu = v[0::4], v[1::4], v[2::4], v[3::4]
+    n = sum(requests)
+    # rps over all slices; p99 as the median slice's; CPU per request served
+    return n / sum(seconds), sorted(p99s)[len(p99s) // 2], sum(cpu) * 1e6 / max(n, 1)
+name = sys.argv[1]
+(r_rps, r_p99, r_cpu), (t_rps, t_p99, t_cpu) = total(sys.argv[2]), total(sys.argv[3])
+print(f'{name:<10} {r_rps:12.0f} {r_p99:9.3f} {r_cpu:9.2f} | {t_rps:12.0f} {t_p99:9.3f} {t_cpu:9.2f} | '
+      f'{t_rps / r_rps:7.2f} {t_p99 / r_p99:7.2f} {t_cpu / r_cpu:7.2f}')
+PY
+}
+
 ITEM='{"name":"widget","qty":2}'
 declare -A RAW_PATH=( [hello]=/api/hello [hello+hop]=/api/hello-via-actor [dashboard]=/dashboard/1 [items]=/items [posts]=/api/hello [hit-bytes]=/posts [1mib]=/big )
 declare -A TRELLIS_PATH=( [hello]=/api/hello [hello+hop]=/api/hello [dashboard]=/dashboard/1 [items]=/items [posts]=/posts [hit-bytes]=/posts [1mib]=/big )
@@ -142,3 +159,29 @@ print(f'round {sys.argv[1]}: wrk {wrk:.0f}/s, trellis bench {bench:.0f}/s, ratio
 PY
   done
 fi
+
+# pair NAME PID_A URL_A PID_B URL_B [bench args for B...] -> one row, B / A
+pair() {
+  local name=$1 pid_a=$2 url_a=$3 pid_b=$4 url_b=$5
+  shift 5
+  local a_slices=() b_slices=()
+  for _ in $(seq "$SLICES"); do
+    a_slices+=("$(slice "$pid_a" "$url_a")")
+    b_slices+=("$(slice "$pid_b" "$url_b" "$@")")
+  done
+  summarize "$name" "${a_slices[*]}" "${b_slices[*]}"
+}
+
+TRELLIS="http://127.0.0.1:$TRELLIS_PORT"
+echo
+echo "Trellis against itself, $SLICES alternating slices each (A | B | B / A):"
+echo "(posts gzip, big gzip: A plain hits, B the same hits with accept-encoding: gzip, br; big is 10 KB, sent brotli)"
+echo "(counting: A /posts on an instance with [admin] metrics = false, B /posts counted)"
+for round in 1 2; do
+  echo
+  echo "round $round"
+  printf '%-10s %12s %9s %9s | %12s %9s %9s | %7s %7s %7s\n' row "A rps" "p99 ms" "cpu us" "B rps" "p99 ms" "cpu us" "rps x" "p99 x" "cpu x"
+  pair "posts gzip" "$TRELLIS_PID" "$TRELLIS/posts" "$TRELLIS_PID" "$TRELLIS/posts" -H 'accept-encoding: gzip, br'
+  pair "big gzip" "$TRELLIS_PID" "$TRELLIS/api/big" "$TRELLIS_PID" "$TRELLIS/api/big" -H 'accept-encoding: gzip, br'
+  pair "counting" "$UNCOUNTED_PID" "http://127.0.0.1:$UNCOUNTED_PORT/posts" "$TRELLIS_PID" "$TRELLIS/posts"
+done

@@ -62,6 +62,8 @@ async fn posts_hit_bytes() -> HttpResponse {
             "s-maxage=2, stale-while-revalidate=31535998",
         ))
         .insert_header(("content-type", "application/json"))
+        .insert_header(("etag", "\"4f9c2e0b7d1a36e85b0c9f4a2d7e6b13\""))
+        .insert_header(("last-modified", "Mon, 01 Jan 2029 00:00:00 GMT"))
         .insert_header(("cache-status", "trellis; hit"))
         .body(r#"{"generation":1,"generatedAt":1795638237152}"#)
 }
