@@ -202,8 +202,9 @@ pub struct Representations {
     pub identity: Representation,
     pub gzip: Option<Representation>,
     pub br: Option<Representation>,
-    /// Whether the answer depends on `Accept-Encoding` (a compressible
-    /// type): sent with `Vary: Accept-Encoding`, whichever form goes out.
+    /// Whether the form sent depends on `Accept-Encoding` (a compressible
+    /// type, large enough) and the response does not say so itself: sent
+    /// with `Vary: Accept-Encoding`, whichever form goes out.
     pub negotiated: bool,
     /// `Last-Modified`: the response's own, or when it was made.
     pub last_modified: HeaderValue,

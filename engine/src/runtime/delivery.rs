@@ -77,16 +77,13 @@ pub(crate) fn deliver(mut response: Response, wants: &Wants, compress: bool) -> 
 }
 
 /// The coding this answer will be sent in, if any; adds `Vary` to an
-/// answer whose coding depends on `Accept-Encoding`, sent compressed or
-/// not, so that caches in between keep the forms apart.
+/// answer whose coding depends on `Accept-Encoding` (compressible, and
+/// large enough or streamed), sent compressed or not, so that caches in
+/// between keep the forms apart. A small answer is the same for everyone
+/// and says nothing more.
 fn plan(response: &mut Response, wants: &Wants) -> Option<Coding> {
     let headers = response.headers();
     if !compression::compressible(|name| headers.get(name)) {
-        return None;
-    }
-    add_vary(response.headers_mut());
-    let status = response.status();
-    if wants.head || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
         return None;
     }
     let large_enough = match response.body() {
@@ -94,9 +91,14 @@ fn plan(response: &mut Response, wants: &Wants) -> Option<Coding> {
         Body::Text(bytes) | Body::Bytes(bytes) => bytes.len() >= MIN_BYTES,
         Body::Stream(_) => true,
     };
-    match large_enough {
-        true => wants.accept?.choose(true, true),
-        false => None,
+    let status = response.status();
+    if !large_enough || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+        return None;
+    }
+    add_vary(response.headers_mut());
+    match wants.head {
+        true => None,
+        false => wants.accept?.choose(true, true),
     }
 }
 

@@ -54,7 +54,7 @@ pub(crate) fn make(response: &CachedResponse, compress: bool, age: Duration) -> 
         },
         gzip: compressed(Coding::Gzip),
         br: compressed(Coding::Br),
-        negotiated: compressible && !varies_already,
+        negotiated: worth_it && !varies_already,
         last_modified,
     }
 }
