@@ -17,11 +17,22 @@
 //!    way (`cached`: stale, miss, collapsed waits, regeneration) or the
 //!    plain way (`served_segment`: method semantics, the route function
 //!    polled once, errors, panics and `maxDuration` turned into responses).
-//! 4. The route function sees the `api` wing: `request` ([`Request`]),
-//!    `context` ([`Context`], with `cookies` and a `revalidator`),
-//!    `response` ([`Response`], `stream`), `form`, `error` ([`Error`]) and
-//!    `method` (HEAD from GET, automatic OPTIONS, 405 with `Allow`).
-//! 5. The `supervisor` (an actor of its own) applies `revalidate_path` and
+//! 4. The route function sees the `api` wing: `request` ([`Request`], its
+//!    `signal`, its `body_stream`), `context` ([`Context`], with `cookies`
+//!    and a `revalidator`), `response` ([`Response`], `stream`), `form`,
+//!    `error` ([`Error`]), `method` (HEAD from GET, automatic OPTIONS, 405
+//!    with `Allow`), and the helpers [`user_agent`], [`draft_mode`] and
+//!    [`connection`].
+//!    Its `after()` callbacks (`api::after`) go to `after_tasks`, which runs
+//!    them once the body is sent (`sent_body`); its failures go to the
+//!    app's `on_request_error` hook (`api::request_error`).
+//! 5. On the way out (`delivery`): the form the client accepts
+//!    (`negotiation`, `compression`; a cached entry's forms and ETags are
+//!    made once, `representations`, `etag`), a 304 when its copy is current
+//!    (`conditional`), then the request is counted (`request_metrics`) in
+//!    its span. `readiness` answers the probes; `server` drains on SIGTERM
+//!    (`shutdown`).
+//! 6. The `supervisor` (an actor of its own) applies `revalidate_path` and
 //!    `revalidate_tag` to the shared cache, prerenders
 //!    `generate_static_params`, and on a timer sends `Regenerate` to segment
 //!    actors for popular entries about to go stale.
