@@ -359,13 +359,14 @@ const STREAMED: &str = "a streamed response cannot be cached";
 /// The response as the cache stores it; a streamed response comes back
 /// unchanged, as it cannot be stored.
 fn into_cached(response: Response) -> Result<CachedResponse, Response> {
-    let (status, headers, body) = response.into_parts();
+    // Returned whole: its `after()` callbacks still wait for its last chunk.
+    let (status, headers, body) = match response.body() {
+        Body::Stream(_) => return Err(response),
+        _ => response.into_parts(),
+    };
     let body = match body {
-        Body::Empty => Bytes::new(),
         Body::Text(bytes) | Body::Bytes(bytes) => bytes,
-        Body::Stream(stream) => {
-            return Err(Response::from_parts(status, headers, Body::Stream(stream)));
-        }
+        Body::Empty | Body::Stream(_) => Bytes::new(),
     };
     Ok(CachedResponse {
         status,
