@@ -5,7 +5,7 @@
 use trellis::{ErrorContext, ErroredRequest, RequestError};
 
 pub fn on_request_error(error: &RequestError, request: &ErroredRequest, context: &ErrorContext) {
-    tracing::warn!(
+    trellis::tracing::warn!(
         route = context.route,
         kind = context.kind.as_str(),
         revalidate_reason = context.revalidate_reason.map(|reason| reason.as_str()),

@@ -40,9 +40,7 @@ mod store;
 mod weight;
 
 pub use clock::{Clock, ManualClock};
-pub use entry::{
-    CacheEntry, CachedResponse, Lifetime, NotStored, Representation, Representations,
-};
+pub use entry::{CacheEntry, CachedResponse, Lifetime, NotStored, Representation, Representations};
 pub use key::{canonical_path, canonical_query, key_base, key_headers, key_path};
 pub use memory::MemoryStore;
 pub use metrics::SegmentMetrics;

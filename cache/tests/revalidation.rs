@@ -510,7 +510,7 @@ async fn a_waiter_stops_waiting_after_the_lock_timeout() {
     let waited = tokio::spawn(waiter.wait());
     assert!(leader.complete(response("at last")).is_ok());
     match waited.await.unwrap() {
-        Waited::Filled(Filled::Shared(response)) => assert_eq!(response.body, "at last"),
+        Waited::Filled(Filled::Shared(entry)) => assert_eq!(entry.response.body, "at last"),
         other => panic!("expected the leader's answer, got {other:?}"),
     }
 }

@@ -146,7 +146,7 @@ async fn a_failed_background_regeneration_is_reported_as_stale_and_a_failed_call
 
 #[actix_web::test]
 async fn the_demo_registers_app_instrumentation_and_logs_each_failure() {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis-demo"))
         .args(["serve", "--port", "0", "--workers", "1"])
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")

@@ -91,7 +91,7 @@ async fn request_spans_reach_a_real_otlp_receiver_with_their_route() {
         format!("[telemetry]\notlp_endpoint = \"{collector}\"\nservice_name = \"trellis-test\"\n"),
     )
     .unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis-demo"))
         .args(["serve", "--port", "0", "--workers", "1", "--config"])
         .arg(&config)
         .env("RUST_LOG", "info")

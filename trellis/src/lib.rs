@@ -100,6 +100,16 @@ pub use trellis_engine::{
     AdminConfig, CacheConfig, Clock, Config, ConfigError, LimitsConfig, SegmentConfig, Server,
     ServerConfig, ServerError, ServerHandle, DEFAULT_FILE, REVALIDATE_ENDPOINT,
 };
+// After the response, errors reported, and what a Next.js user reaches for
+// next: `after()`, `instrumentation.onRequestError`, `userAgent()`,
+// `draftMode()`, `connection()`, and a body read as it arrives.
+pub use trellis_engine::{
+    after, connection, draft_mode, user_agent, Browser, Device, DraftMode, ErrorContext, ErrorKind,
+    ErroredRequest, Os, RequestBody, RequestError, RevalidateReason, UserAgent, DRAFT_MODE_COOKIE,
+};
+// Span export over OTLP, with the `otel` feature.
+#[cfg(feature = "otel")]
+pub use trellis_engine::{Telemetry, TelemetryConfig};
 
 /// serde, for `#[derive(Serialize, Deserialize)]` with no dependency of the
 /// app's own: add `#[serde(crate = "trellis::serde")]` beside the derive.

@@ -222,9 +222,25 @@ impl Server {
             return served;
         }
         let started = Instant::now();
-        let (_, served) = futures_util::future::join(handle.stop(true), &mut http).await;
+        // Callbacks run on the workers, and stopping the workers drops
+        // them: so new connections are refused first, and the callbacks
+        // pending are waited for while the workers still run; only then are
+        // the requests in flight finished and the workers stopped.
+        // The server takes its commands as it is polled: poll it meanwhile.
+        let waited = async {
+            handle.pause().await;
+            after.drain(grace).await
+        };
         let pending = after.pending();
-        let dropped = after.drain(grace.saturating_sub(started.elapsed())).await;
+        let mut dropped =
+            match futures_util::future::select(&mut http, std::pin::pin!(waited)).await {
+                Either::Left((served, _)) => return served,
+                Either::Right((dropped, _)) => dropped,
+            };
+        let (_, served) = futures_util::future::join(handle.stop(true), &mut http).await;
+        if dropped == 0 {
+            dropped = after.drain(grace.saturating_sub(started.elapsed())).await;
+        }
         if dropped > 0 {
             tracing::warn!(
                 dropped,
