@@ -30,6 +30,7 @@ RAW_PORT=3901
 TRELLIS_PORT=3902
 FLOOR_PORT=3903
 BIG_PORT=3904
+UNCOUNTED_PORT=3905
 
 cargo build --release --quiet --bin trellis-demo --example raw-actix --example floor --example cached-body
 BIN=target/release/trellis-demo
@@ -47,10 +48,13 @@ taskset -c 0 "$RAW" "$RAW_PORT" 1 & pids+=($!); RAW_PID=$!
 RUST_LOG=warn TRELLIS_CACHE__TICK_MS=1000 taskset -c 0 "$BIN" serve --port "$TRELLIS_PORT" --workers 1 & pids+=($!); TRELLIS_PID=$!
 taskset -c 0 "$FLOOR" "$FLOOR_PORT" & pids+=($!); FLOOR_PID=$!
 RUST_LOG=warn TRELLIS_CACHE__TICK_MS=1000 taskset -c 0 "$BIG" "$BIG_PORT" >/dev/null & pids+=($!); BIG_PID=$!
+# The same demo counting no request metrics, for the `counting` row.
+RUST_LOG=warn TRELLIS_CACHE__TICK_MS=1000 TRELLIS_ADMIN__METRICS=false taskset -c 0 "$BIN" serve --port "$UNCOUNTED_PORT" --workers 1 & pids+=($!); UNCOUNTED_PID=$!
 wait_for "http://127.0.0.1:$RAW_PORT/api/hello"
 wait_for "http://127.0.0.1:$TRELLIS_PORT/api/hello"
 wait_for "http://127.0.0.1:$FLOOR_PORT/posts"
 wait_for "http://127.0.0.1:$BIG_PORT/big"
+wait_for "http://127.0.0.1:$UNCOUNTED_PORT/api/hello"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -165,9 +169,10 @@ pair() {
   local name=$1 pid_a=$2 url_a=$3 pid_b=$4 url_b=$5
   shift 5
   local a_slices=() b_slices=()
+  local connections=${CONNECTIONS%% *}
   for _ in $(seq "$SLICES"); do
-    a_slices+=("$(slice "$pid_a" "$url_a")")
-    b_slices+=("$(slice "$pid_b" "$url_b" "$@")")
+    a_slices+=("$(slice "$pid_a" "$url_a" "$connections")")
+    b_slices+=("$(slice "$pid_b" "$url_b" "$connections" "$@")")
   done
   summarize "$name" "${a_slices[*]}" "${b_slices[*]}"
 }

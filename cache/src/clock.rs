@@ -59,3 +59,16 @@ impl Clock {
         }
     }
 }
+
+/// Wall-clock milliseconds since the Unix epoch, as JavaScript's
+/// `Date.now()` gives them: what instances sharing a cache compare, and
+/// what `trellis::time::unix_millis` hands route functions.
+///
+/// ```
+/// assert!(trellis_cache::unix_millis() > 1_700_000_000_000);
+/// ```
+pub fn unix_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

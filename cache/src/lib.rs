@@ -39,7 +39,7 @@ mod shared;
 mod store;
 mod weight;
 
-pub use clock::{Clock, ManualClock};
+pub use clock::{unix_millis, Clock, ManualClock};
 pub use entry::{CacheEntry, CachedResponse, Lifetime, NotStored, Representation, Representations};
 pub use key::{canonical_path, canonical_query, key_base, key_headers, key_path};
 pub use memory::MemoryStore;
@@ -50,5 +50,5 @@ pub use revalidation::{
     Fill, FillGuard, Filled, Lookup, PeerRefresh, RefreshGuard, RevalidationCache, SegmentCache,
     SegmentSpec, Waited, Waiter,
 };
-pub use shared::{LockOutcome, LockToken, SharedEntry, SharedEvent, SharedOptions, SharedStore};
+pub use shared::{SharedEvent, SharedOptions, SharedStore, SharedStoreError};
 pub use store::{DynStore, RemovalListener, Store};

@@ -16,13 +16,14 @@ use dashmap::DashMap;
 use http::{HeaderName, HeaderValue};
 use tokio::sync::watch;
 
+use crate::clock::unix_millis;
 use crate::clock::Clock;
 use crate::entry::{CacheEntry, CachedResponse, Lifetime, NotStored};
 use crate::index::EntryIndex;
 use crate::key::{canonical_path, canonical_query, key_base, key_path, variant_key};
 use crate::metrics::{render_prometheus, SegmentMetrics};
 use crate::policy::{CachePolicy, DEFAULT_EXPIRE};
-use crate::shared::{unix_ms, LockOutcome, LockToken, SharedEntry, SharedStore, SharedWrite};
+use crate::shared::{LockOutcome, LockToken, SharedEntry, SharedStore, SharedWrite};
 use crate::store::DynStore;
 use crate::weight::entry_weight;
 
@@ -512,7 +513,7 @@ impl SegmentCache {
                 key: key.to_string(),
                 path: key_path(key).to_string(),
                 response: entry.response.clone(),
-                made_unix_ms: unix_ms(),
+                made_unix_ms: unix_millis(),
                 ttl: shared.ttl_for(entry.lifetime),
                 tags: self.spec.tags.clone(),
                 lock,

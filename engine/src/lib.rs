@@ -76,7 +76,7 @@ pub use runtime::telemetry::Telemetry;
 
 pub use actix_web::dev::ServerHandle;
 pub use actix_web::http::{header, Method, StatusCode};
-pub use trellis_cache::Clock;
+pub use trellis_cache::{unix_millis, Clock};
 pub use trellis_config::{
     AdminConfig, CacheConfig, Config, ConfigError, CorsPolicy, Dynamic, LimitsConfig, RouteKind,
     SegmentConfig, ServerConfig, TelemetryConfig, DEFAULT_FILE,

@@ -133,11 +133,7 @@ pub mod time {
     pub use actix_rt::time::*;
 
     /// Milliseconds since the Unix epoch, as `Date.now()` gives them.
-    pub fn unix_millis() -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    }
+    pub use trellis_engine::unix_millis;
 }
 
 /// Everything a route file needs.

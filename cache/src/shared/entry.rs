@@ -4,12 +4,13 @@
 //! comes back from Redis as if it were new.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
 
 use super::signature::{SignedFields, Signer};
+use crate::clock::unix_millis;
 use crate::entry::CachedResponse;
 
 /// An entry as another instance (or this one) stored it.
@@ -27,15 +28,8 @@ pub struct SharedEntry {
 impl SharedEntry {
     /// How long ago it was made, by the wall clock instances share.
     pub fn age(&self) -> Duration {
-        Duration::from_millis(unix_ms().saturating_sub(self.made_unix_ms))
+        Duration::from_millis(unix_millis().saturating_sub(self.made_unix_ms))
     }
-}
-
-/// Wall-clock milliseconds since the epoch.
-pub(crate) fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Headers as an HTTP/1.1 header block: our header values never hold CR or

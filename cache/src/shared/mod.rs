@@ -56,6 +56,7 @@
 
 mod budget;
 mod entry;
+mod error;
 mod events;
 mod health;
 mod metrics;
@@ -68,9 +69,10 @@ mod state;
 mod store;
 mod throttle;
 
-pub(crate) use entry::unix_ms;
-pub use entry::SharedEntry;
+pub(crate) use entry::SharedEntry;
+pub use error::SharedStoreError;
 pub use events::SharedEvent;
 pub use options::SharedOptions;
+pub use store::SharedStore;
 pub(crate) use store::SharedWrite;
-pub use store::{LockOutcome, LockToken, SharedStore};
+pub(crate) use store::{LockOutcome, LockToken};

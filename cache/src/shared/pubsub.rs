@@ -7,10 +7,10 @@ use futures_util::StreamExt;
 use redis::aio::ConnectionManager;
 use redis::RedisResult;
 
-use super::entry::unix_ms;
 use super::events::SharedEvent;
 use super::health::PROBE_INTERVAL;
 use super::state::TierState;
+use crate::clock::unix_millis;
 
 impl TierState {
     /// Flags the entries in Redis, bumps the version, and publishes.
@@ -36,7 +36,7 @@ impl TierState {
             .arg(kind)
             .arg(&self.origin)
             .arg(name)
-            .arg(unix_ms())
+            .arg(unix_millis())
             .invoke_async(conn)
             .await?;
         if let Some(version_key) = &version_key {

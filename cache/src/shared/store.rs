@@ -12,12 +12,14 @@ use tokio::runtime::Handle;
 use trellis_config::{redact_url, scrub_url};
 
 use super::budget::ENTRY_OVERHEAD;
-use super::entry::{decode_entry, encode_entry, unix_ms, SharedEntry};
+use super::entry::{decode_entry, encode_entry, SharedEntry};
+use super::error::SharedStoreError;
 use super::events::SharedEvent;
 use super::health::Access;
 use super::metrics;
 use super::options::SharedOptions;
 use super::state::{instance_id, TierState};
+use crate::clock::unix_millis;
 use crate::entry::{CachedResponse, Lifetime};
 
 /// How long entries of segments without a `revalidate` period stay.
@@ -66,14 +68,13 @@ impl SharedStore {
     /// own text for a URL it cannot use is fixed (`Redis URL did not parse -
     /// InvalidClientConfig`) and never echoes the URL, but it is scrubbed of
     /// the URL and password all the same, should a later version echo.
-    pub fn start(options: SharedOptions) -> Result<Arc<Self>, String> {
+    pub fn start(options: SharedOptions) -> Result<Arc<Self>, SharedStoreError> {
         let client = redis::Client::open(options.url.as_str()).map_err(|e| {
             let url = &options.url;
-            format!(
-                "cache store `{}`: {}",
-                redact_url(url),
-                scrub_url(&e.to_string(), url)
-            )
+            SharedStoreError::Url {
+                url: redact_url(url),
+                reason: scrub_url(&e.to_string(), url),
+            }
         })?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (handle_sender, handle_receiver) = std::sync::mpsc::channel();
@@ -86,7 +87,7 @@ impl SharedStore {
                 {
                     Ok(runtime) => runtime,
                     Err(error) => {
-                        let _ = handle_sender.send(Err(error.to_string()));
+                        let _ = handle_sender.send(Err(SharedStoreError::Thread(error)));
                         return;
                     }
                 };
@@ -95,10 +96,10 @@ impl SharedStore {
                     let _ = stopped.await;
                 });
             })
-            .map_err(|e| format!("cannot start the Redis thread: {e}"))?;
+            .map_err(SharedStoreError::Thread)?;
         let runtime = handle_receiver
             .recv()
-            .map_err(|e| format!("the Redis thread did not start: {e}"))??;
+            .map_err(|_| SharedStoreError::ThreadGone)??;
         Ok(Arc::new(SharedStore {
             inner: Arc::new(TierState::new(client, options)),
             runtime,
@@ -118,7 +119,7 @@ impl SharedStore {
     /// entry passes the checks of a new one: signed with the secret, if
     /// set, readable, and not made in the future. A refused entry is a
     /// miss, counted and logged.
-    pub async fn get(&self, key: &str) -> Option<SharedEntry> {
+    pub(crate) async fn get(&self, key: &str) -> Option<SharedEntry> {
         let entry_key = self.inner.key("e", key);
         let read_key = entry_key.clone();
         let fields: HashMap<String, Vec<u8>> = self
@@ -130,7 +131,7 @@ impl SharedStore {
             return None;
         }
         let signer = self.inner.signer.as_ref();
-        decode_entry(&entry_key, &fields, signer, unix_ms())
+        decode_entry(&entry_key, &fields, signer, unix_millis())
             .inspect_err(|refusal| self.inner.refusals.refused(key, *refusal))
             .ok()
     }
@@ -138,7 +139,7 @@ impl SharedStore {
     /// Asks for the right to regenerate `key` across all instances. With
     /// Redis at its budget there is none to ask: the entry will not be
     /// written, and nobody should wait for it.
-    pub async fn try_lock(&self, key: &str) -> LockOutcome {
+    pub(crate) async fn try_lock(&self, key: &str) -> LockOutcome {
         if !self.inner.budget.has_room() {
             return LockOutcome::Unavailable;
         }
@@ -369,7 +370,8 @@ mod tests {
         };
         let error = SharedStore::start(options.clone())
             .err()
-            .expect("an unusable URL");
+            .expect("an unusable URL")
+            .to_string();
         assert!(!error.contains("hunter2"), "{error}");
         assert!(
             error.starts_with("cache store `redis://user:***@cache:notaport/0`: "),

@@ -118,7 +118,7 @@ impl AppRoutes {
         let shared = match config.cache.redis_url() {
             Some(url) => Some(
                 SharedStore::start(shared_options(url, config, &specs, app_name))
-                    .map_err(ServerError::SharedStore)?,
+                    .map_err(ServerError::from)?,
             ),
             None => None,
         };

@@ -3,6 +3,7 @@
 
 use std::io;
 
+use trellis_cache::SharedStoreError;
 use trellis_config::ConfigError;
 use trellis_routes::RouteError;
 
@@ -13,8 +14,8 @@ pub enum ServerError {
     Routes(#[from] RouteError),
     #[error("invalid config: {0}")]
     Config(#[from] ConfigError),
-    #[error("{0}")]
-    SharedStore(String),
+    #[error(transparent)]
+    SharedStore(#[from] SharedStoreError),
     #[error("cannot listen on {address}: {error}")]
     Bind { address: String, error: io::Error },
     /// The OpenTelemetry exporter could not be set up.
