@@ -4,16 +4,15 @@
 //! answers such as a 404 are no failure. The demo's
 //! `app/instrumentation.rs` is found and registered by the build.
 
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
+
 use trellis::{Clock, ErrorContext, ErroredRequest, RequestError, Response, Router, Segment};
 
-use crate::test_app::{eventually, spawn_router, spawn_with, test_config};
+use crate::test_app::{eventually, serve_demo, spawn_router, spawn_with, test_config};
 
 type Reports = Arc<Mutex<Vec<String>>>;
 
@@ -146,25 +145,7 @@ async fn a_failed_background_regeneration_is_reported_as_stale_and_a_failed_call
 
 #[actix_web::test]
 async fn the_demo_registers_app_instrumentation_and_logs_each_failure() {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis-demo"))
-        .args(["serve", "--port", "0", "--workers", "1"])
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the trellis binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("the server says where it listens");
-        if let Some(at) = line.find("http://") {
-            break line[at..].split_whitespace().next().unwrap().to_string();
-        }
-    };
+    let (mut child, url, mut lines) = serve_demo(&[]).await;
     let response = reqwest::get(format!("{url}/api/boom")).await.unwrap();
     assert_eq!(response.status(), 500);
     let reported = tokio::time::timeout(Duration::from_secs(10), async {

@@ -1,16 +1,15 @@
 //! Running it for real: the config file, graceful shutdown, timeouts and
 //! limits, faults under load, and hostile input.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use trellis::{Clock, Config, Response, Router, Segment};
 
-use crate::test_app::{json, spawn_app, spawn_with, test_config, trellis, TestApp};
+use crate::test_app::{json, serve_demo, spawn_app, spawn_with, test_config, trellis, TestApp};
 
 /// A config file in a fresh temporary folder, removed on drop.
 struct ConfigFile(std::path::PathBuf);
@@ -163,34 +162,12 @@ permanent = true
     assert_eq!(moved.headers()["location"], "/dashboard/7?tab=1");
 }
 
-/// Starts the binary on a free port; returns it and its base URL.
+/// Starts the binary on a free port with `config`; returns it and its base URL.
 async fn spawn_binary(config: &ConfigFile) -> (tokio::process::Child, String) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis-demo"))
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--workers",
-            "1",
-            "--config",
-            config.path(),
-        ])
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the trellis binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(at) = line.find("http://") {
-            let url = line[at..].split_whitespace().next().unwrap().to_string();
-            // Keep reading its log so that the pipe never fills.
-            actix_rt::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return (child, url);
-        }
-    }
-    panic!("the server never said where it listens");
+    let (child, url, mut lines) = serve_demo(&["--config".as_ref(), config.path().as_ref()]).await;
+    // Keep reading its log so that the pipe never fills.
+    actix_rt::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
 }
 
 #[actix_web::test]

@@ -3,12 +3,13 @@
 //! `[telemetry]`, posts protobuf batches to `/v1/traces` that name each
 //! request's span (`GET /api/hello`) and its `http.route`.
 
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+use crate::test_app::serve_demo;
 
 /// What the receiver was sent: each request's path and body.
 type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
@@ -91,26 +92,7 @@ async fn request_spans_reach_a_real_otlp_receiver_with_their_route() {
         format!("[telemetry]\notlp_endpoint = \"{collector}\"\nservice_name = \"trellis-test\"\n"),
     )
     .unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis-demo"))
-        .args(["serve", "--port", "0", "--workers", "1", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the trellis binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("the server says where it listens");
-        if let Some(at) = line.find("http://") {
-            break line[at..].split_whitespace().next().unwrap().to_string();
-        }
-    };
+    let (mut child, url, mut lines) = serve_demo(&["--config".as_ref(), config.as_ref()]).await;
     actix_rt::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     for path in ["/api/hello", "/posts"] {
         assert_eq!(

@@ -184,3 +184,35 @@ pub fn trellis_command() -> tokio::process::Command {
     command.env_remove("TRELLIS_ADMIN__TOKEN");
     command
 }
+
+/// The log of a demo binary started by [`serve_demo`], line by line.
+pub type LogLines = tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>;
+
+/// Starts the demo binary (`serve --port 0 --workers 1` and `extra`) with
+/// logs at `info`; returns it, its base URL, and the rest of its log. A
+/// caller that does not read the log must drain it, or the pipe fills.
+pub async fn serve_demo(extra: &[&std::ffi::OsStr]) -> (tokio::process::Child, String, LogLines) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis-demo"))
+        .args(["serve", "--port", "0", "--workers", "1"])
+        .args(extra)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the trellis binary starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    while let Some(line) = lines.next_line().await.expect("the log reads") {
+        if let Some(at) = line.find("http://") {
+            let url = line[at..]
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            return (child, url, lines);
+        }
+    }
+    panic!("the server never said where it listens");
+}
