@@ -10,6 +10,7 @@ use syn::{FnArg, Item, ReturnType, Signature, Type, UseTree, Visibility};
 
 use crate::error::DiscoverError;
 use crate::pattern::RoutePattern;
+use crate::source::parse_source;
 
 /// The seven methods a route file may define, in `Allow` order.
 pub const METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
@@ -146,14 +147,7 @@ fn read_route_file(
                 error,
             }
         })?;
-    let source = fs::read_to_string(file).map_err(|error| DiscoverError::Io {
-        path: file.to_path_buf(),
-        error,
-    })?;
-    let parsed = syn::parse_file(&source).map_err(|error| DiscoverError::Parse {
-        path: display.clone(),
-        error: format!("line {}: {error}", error.span().start().line),
-    })?;
+    let parsed = parse_source(file, &display)?;
     let mut methods = Vec::new();
     let mut config = Vec::new();
     for item in &parsed.items {

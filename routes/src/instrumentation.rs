@@ -2,12 +2,12 @@
 //! beside the routes whose `pub fn on_request_error` the generated
 //! `router()` registers as the app's error hook.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use syn::{Item, Visibility};
 
 use crate::error::DiscoverError;
+use crate::source::parse_source;
 
 /// The file's name in the app folder.
 pub const INSTRUMENTATION_FILE: &str = "instrumentation.rs";
@@ -30,14 +30,7 @@ pub fn discover_instrumentation(app_dir: &Path) -> Result<Option<PathBuf>, Disco
             .file_name()
             .map_or_else(|| "app".into(), |n| n.to_string_lossy())
     );
-    let source = fs::read_to_string(&file).map_err(|error| DiscoverError::Io {
-        path: file.clone(),
-        error,
-    })?;
-    let parsed = syn::parse_file(&source).map_err(|error| DiscoverError::Parse {
-        path: display.clone(),
-        error: format!("line {}: {error}", error.span().start().line),
-    })?;
+    let parsed = parse_source(&file, &display)?;
     let hook = parsed.items.iter().find_map(|item| match item {
         Item::Fn(f) if f.sig.ident == "on_request_error" => Some(f),
         _ => None,
@@ -64,6 +57,8 @@ pub fn discover_instrumentation(app_dir: &Path) -> Result<Option<PathBuf>, Disco
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     fn app_with(name: &str, body: Option<&str>) -> PathBuf {

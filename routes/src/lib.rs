@@ -25,6 +25,7 @@ mod params;
 mod params_de;
 mod pattern;
 pub mod percent;
+mod source;
 
 pub use codegen::{build, generate, GENERATED_FILE};
 pub use error::{DiscoverError, PatternError, RouteError};

@@ -12,7 +12,7 @@ use serde_json::json;
 use trellis::{Clock, Response, Router, Segment};
 
 use crate::redis_server::RedisServer;
-use crate::test_app::{eventually, json, spawn_with, test_config, TestApp};
+use crate::test_app::{eventually, spawn_with, status_and_generation as get, test_config, TestApp};
 
 /// `/counted/[id]`: each run takes 100 ms and counts itself in `runs`,
 /// shared by both instances, so regenerations are counted across them.
@@ -65,20 +65,6 @@ async fn primed_pair(revalidate: u64) -> Option<Pair> {
     })
     .await;
     Some(Pair { redis, a, b, runs })
-}
-
-/// The `Cache-Status` and the generation of one GET.
-async fn get(app: &TestApp, path: &str) -> (String, u64) {
-    let response = app.get(path).await;
-    assert_eq!(response.status(), 200, "{path}");
-    let status = response.headers()["cache-status"]
-        .to_str()
-        .expect("an ASCII Cache-Status")
-        .to_string();
-    let generation = json(response).await["generation"]
-        .as_u64()
-        .expect("a generation");
-    (status, generation)
 }
 
 #[actix_web::test]

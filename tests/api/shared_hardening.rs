@@ -13,7 +13,9 @@ use serde_json::json;
 use trellis::{Clock, Config, Response, Router, Segment};
 
 use crate::redis_server::RedisServer;
-use crate::test_app::{eventually, json, spawn_with, test_config, TestApp};
+use crate::test_app::{
+    eventually, json, spawn_with, status_and_generation as get, test_config, TestApp,
+};
 
 /// The key prefix every instance here uses, unless a test says otherwise.
 const PREFIX: &str = "hardening";
@@ -42,20 +44,6 @@ fn instance(redis: &RedisServer, router: Router, tune: impl FnOnce(&mut Config))
     config.cache.key_prefix = PREFIX.into();
     tune(&mut config);
     spawn_with(router, config, Clock::System)
-}
-
-/// The `Cache-Status` and the generation of one GET.
-async fn get(app: &TestApp, path: &str) -> (String, u64) {
-    let response = app.get(path).await;
-    assert_eq!(response.status(), 200, "{path}");
-    let status = response.headers()["cache-status"]
-        .to_str()
-        .expect("an ASCII Cache-Status")
-        .to_string();
-    let generation = json(response).await["generation"]
-        .as_u64()
-        .expect("a generation");
-    (status, generation)
 }
 
 /// The value of an unlabelled series in Prometheus text.

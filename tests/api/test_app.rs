@@ -216,3 +216,18 @@ pub async fn serve_demo(extra: &[&std::ffi::OsStr]) -> (tokio::process::Child, S
     }
     panic!("the server never said where it listens");
 }
+
+/// The `Cache-Status` and the `generation` of one GET of a route that
+/// counts its runs; the GET must succeed.
+pub async fn status_and_generation(app: &TestApp, path: &str) -> (String, u64) {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    let status = response.headers()["cache-status"]
+        .to_str()
+        .expect("an ASCII Cache-Status")
+        .to_string();
+    let generation = json(response).await["generation"]
+        .as_u64()
+        .expect("a generation");
+    (status, generation)
+}
