@@ -55,13 +55,24 @@ impl Pending {
 pub(super) struct Versions(Mutex<HashMap<String, i64>>);
 
 impl Versions {
-    /// Records a version seen; true when it is newer than the last one.
-    pub(super) fn saw(&self, key: &str, version: i64) -> bool {
+    /// Records a version a message or a publish of this instance's carried;
+    /// messages may come after a newer version was read, so it only rises.
+    pub(super) fn saw(&self, key: &str, version: i64) {
         let mut versions = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let known = versions.entry(key.to_string()).or_insert(version);
-        let newer = version > *known;
         *known = (*known).max(version);
-        newer
+    }
+
+    /// Records the version read back when catching up; true when it is not
+    /// the one last seen. Lower means Redis lost its counters (a restart
+    /// without persistence, a flush): whatever happened meanwhile is
+    /// unknown, so that is news too, and counting starts again from it.
+    pub(super) fn caught_up(&self, key: &str, version: i64) -> bool {
+        let mut versions = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let known = versions.entry(key.to_string()).or_insert(version);
+        let news = version != *known;
+        *known = version;
+        news
     }
 }
 
@@ -86,11 +97,21 @@ mod tests {
     }
 
     #[test]
-    fn a_version_is_news_only_when_it_moves_forward() {
+    fn a_version_read_back_is_news_when_it_moved_either_way() {
         let versions = Versions::default();
-        assert!(!versions.saw("v", 0), "the first sight sets the mark");
-        assert!(versions.saw("v", 2));
-        assert!(!versions.saw("v", 1), "an older one (Redis restarted)");
-        assert!(!versions.saw("v", 2));
+        assert!(!versions.caught_up("v", 0), "the first sight sets the mark");
+        assert!(versions.caught_up("v", 2));
+        assert!(!versions.caught_up("v", 2));
+        versions.saw("v", 1);
+        assert!(
+            !versions.caught_up("v", 2),
+            "an older message changes nothing"
+        );
+        assert!(
+            versions.caught_up("v", 1),
+            "lower: Redis lost its counters, so what was missed is unknown"
+        );
+        versions.saw("v", 3);
+        assert!(!versions.caught_up("v", 3), "a message already told it");
     }
 }

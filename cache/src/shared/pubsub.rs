@@ -86,8 +86,10 @@ impl TierState {
             match connected.await {
                 Ok(Ok(mut pubsub)) => {
                     if pubsub.subscribe(self.channel()).await.is_ok() {
+                        // Redis answered: calls need not wait for a probe.
+                        self.health.succeeded();
                         self.send_pending().await;
-                        self.catch_up(deliver).await;
+                        let mut caught_up = self.catch_up(deliver).await.is_ok();
                         let mut messages = pubsub.on_message();
                         let mut retry = tokio::time::interval(PROBE_INTERVAL);
                         loop {
@@ -100,9 +102,16 @@ impl TierState {
                                     }
                                     None => break,
                                 },
-                                // A send that failed (the first command after
-                                // an outage often does) is retried here.
-                                _ = retry.tick() => self.send_pending().await,
+                                // A send or a catching up that failed (the
+                                // first command after an outage often does,
+                                // on a connection not yet remade) is retried
+                                // here, the subscription kept meanwhile.
+                                _ = retry.tick() => {
+                                    self.send_pending().await;
+                                    if !caught_up {
+                                        caught_up = self.catch_up(deliver).await.is_ok();
+                                    }
+                                }
                             }
                         }
                     }
@@ -141,11 +150,10 @@ impl TierState {
     }
 
     /// Compares the invalidation versions in Redis with those last seen and
-    /// delivers what was missed while disconnected.
-    async fn catch_up(&self, deliver: &impl Fn(SharedEvent)) {
-        let Ok(mut conn) = self.connection().await else {
-            return;
-        };
+    /// delivers what was missed while disconnected. An error means nothing
+    /// was compared: the caller tries again.
+    async fn catch_up(&self, deliver: &impl Fn(SharedEvent)) -> RedisResult<()> {
+        let mut conn = self.connection().await?;
         let prefix = &self.options.key_prefix;
         let mut keys: Vec<String> = self
             .options
@@ -156,11 +164,8 @@ impl TierState {
         keys.push(format!("{prefix}:v:paths"));
         // As text: a counter something else overwrote must not stop the
         // catching up on every other.
-        let versions: RedisResult<Vec<Option<String>>> =
-            redis::cmd("MGET").arg(&keys).query_async(&mut conn).await;
-        let Ok(versions) = versions else {
-            return;
-        };
+        let versions: Vec<Option<String>> =
+            redis::cmd("MGET").arg(&keys).query_async(&mut conn).await?;
         for ((key, version), tag) in keys.iter().zip(versions).zip(
             self.options
                 .tags
@@ -170,12 +175,13 @@ impl TierState {
         ) {
             // A version never bumped is 0, so the first bump is news.
             let version = version.and_then(|v| v.parse().ok()).unwrap_or(0);
-            if self.versions.saw(key, version) {
+            if self.versions.caught_up(key, version) {
                 deliver(match tag {
                     Some(tag) => SharedEvent::Tag(tag.clone()),
                     None => SharedEvent::AllPaths,
                 });
             }
         }
+        Ok(())
     }
 }
