@@ -219,6 +219,15 @@ impl App {
              [build-dependencies]\n\
              trellis-routes = {routes}\n\
              \n\
+             # Faster debug builds (`trellis dev`): line tables for the app, so\n\
+             # backtraces name its files and lines, and no debug info for\n\
+             # dependencies.\n\
+             [profile.dev]\n\
+             debug = \"line-tables-only\"\n\
+             \n\
+             [profile.dev.package.\"*\"]\n\
+             debug = false\n\
+             \n\
              # A workspace of its own; delete this to make the app a member of an\n\
              # enclosing one.\n\
              [workspace]\n"
