@@ -82,10 +82,7 @@ pub(crate) fn deliver(mut response: Response, wants: &Wants, compress: bool) -> 
 /// between keep the forms apart. A small answer is the same for everyone
 /// and says nothing more.
 fn plan(response: &mut Response, wants: &Wants) -> Option<Coding> {
-    let headers = response.headers();
-    if !compression::compressible(|name| headers.get(name)) {
-        return None;
-    }
+    // The size first: most API answers are small, and it costs no lookup.
     let large_enough = match response.body() {
         Body::Empty => false,
         Body::Text(bytes) | Body::Bytes(bytes) => bytes.len() >= MIN_BYTES,
@@ -93,6 +90,10 @@ fn plan(response: &mut Response, wants: &Wants) -> Option<Coding> {
     };
     let status = response.status();
     if !large_enough || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+        return None;
+    }
+    let headers = response.headers();
+    if !compression::compressible(|name| headers.get(name)) {
         return None;
     }
     add_vary(response.headers_mut());
