@@ -7,6 +7,9 @@ mod redis_server;
 mod scratch_dir;
 mod test_app;
 
+// The longest test (it builds a crate), first in name order so that
+// libtest starts it first and the others run beside its build.
+mod a_new_app;
 mod admin;
 mod after_response;
 mod bench;
@@ -24,7 +27,6 @@ mod error_hook;
 mod errors;
 mod memory;
 mod methods;
-mod new_app;
 mod operations;
 mod params;
 mod probes;
@@ -34,7 +36,6 @@ mod responses;
 mod routing;
 mod shared_cache;
 mod shared_hardening;
-#[cfg(feature = "otel")]
 mod telemetry;
 
 /// The demo app, built from `app/` exactly as its binary builds it.

@@ -4,12 +4,12 @@
 //! cache outcome) into an OpenTelemetry span, batched to the collector on
 //! a thread of the exporter's own.
 
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
 use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 use tracing::Subscriber;
-use tracing_opentelemetry::OpenTelemetryLayer;
+use tracing_opentelemetry::{OpenTelemetryLayer, OpenTelemetrySpanExt as _};
 use tracing_subscriber::registry::LookupSpan;
 use trellis_config::TelemetryConfig;
 
@@ -75,4 +75,12 @@ impl Drop for Telemetry {
             tracing::warn!(%error, "the last spans could not be exported");
         }
     }
+}
+
+/// Names the request's span `name` (`GET /route`) once its route is known.
+/// The layer takes `otel.name` only while the span is unstarted, and it
+/// starts when first entered, before routing: so the name is set on the
+/// OpenTelemetry span itself.
+pub(crate) fn name_span(span: &tracing::Span, name: String) {
+    span.context().span().update_name(name);
 }

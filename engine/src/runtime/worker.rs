@@ -55,7 +55,7 @@ pub(crate) struct WorkerState {
 }
 
 /// The one actix-web service: every request comes through here, in a span
-/// of its own (`otel.name` is OpenTelemetry's `GET /route`). It takes the
+/// of its own (named `GET /route` for OpenTelemetry once routed). It takes the
 /// `ServiceRequest` itself so the request's headers can be moved into the
 /// route function's `Request` instead of copied.
 pub(crate) fn serve(
@@ -64,7 +64,6 @@ pub(crate) fn serve(
 ) -> impl Future<Output = Result<ServiceResponse, actix_web::Error>> {
     let span = tracing::info_span!(
         "request",
-        otel.name = Empty,
         otel.kind = "server",
         http.request.method = %req.method(),
         url.path = req.path(),
@@ -115,7 +114,8 @@ async fn answer(
     }
     let micros = started.map_or(0, |started| started.elapsed().as_micros() as u64);
     if !span.is_disabled() {
-        span.record("otel.name", format!("{} {}", req.method(), label.pattern));
+        #[cfg(feature = "otel")]
+        crate::runtime::telemetry::name_span(&span, format!("{} {}", req.method(), label.pattern));
         span.record("http.route", label.pattern);
         span.record("http.response.status_code", status.as_u16());
         span.record("micros", micros);
