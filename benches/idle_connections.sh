@@ -39,8 +39,8 @@ if [ "$current" != unlimited ] && [ "$current" -lt "$need" ]; then
   }
 fi
 
-cargo build --release --quiet --bin trellis --example raw-actix --example idle-connections
-BIN=target/release/trellis
+cargo build --release --quiet --bin trellis-demo --example raw-actix --example idle-connections
+BIN=target/release/trellis-demo
 RAW=target/release/examples/raw-actix
 HOLDER=target/release/examples/idle-connections
 
