@@ -1,5 +1,6 @@
-//! Code generation: turns discovered route files into a `router()` function
-//! that registers each one through the same builder API users call by hand.
+//! Code generation: turns discovered route files (with the instrumentation
+//! and proxy files) into a `router()` function that registers each one
+//! through the same builder API users call by hand.
 
 use std::path::{Path, PathBuf};
 
@@ -10,12 +11,14 @@ use crate::discover::{discover, DiscoveredRoute, HandlerArgs};
 use crate::error::DiscoverError;
 use crate::instrumentation::discover_instrumentation;
 use crate::matcher::RouteTable;
+use crate::proxy_file::{discover_proxy, DiscoveredProxy};
 
 /// The file `build` writes into `OUT_DIR`; `trellis::include_app!()` includes it.
 pub const GENERATED_FILE: &str = "trellis_app.rs";
 
 /// The build step for a crate that serves an `app/` folder: discovers its
-/// route files, checks that the table builds, and writes the generated code.
+/// route files, its instrumentation file and its proxy file, checks that
+/// the table builds, and writes the generated code.
 ///
 /// Call it from `build.rs`, then `trellis::include_app!()` in the crate:
 ///
@@ -38,6 +41,7 @@ pub fn build(app_dir: impl AsRef<Path>) -> Result<(), DiscoverError> {
     println!("cargo:rerun-if-changed={}", app_dir.display());
     let routes = discover(&app_dir)?;
     let instrumentation = discover_instrumentation(&app_dir)?;
+    let proxy = discover_proxy(&app_dir)?;
     RouteTable::build(
         routes
             .iter()
@@ -58,13 +62,18 @@ pub fn build(app_dir: impl AsRef<Path>) -> Result<(), DiscoverError> {
             ),
         })?;
     let out = out_dir.join(GENERATED_FILE);
-    let code = generate(&routes, instrumentation.as_deref());
+    let code = generate(&routes, instrumentation.as_deref(), proxy.as_ref());
     std::fs::write(&out, code).map_err(|error| DiscoverError::Io { path: out, error })
 }
 
-/// The generated source: one `mod` per route file and `pub fn router()`,
-/// which also registers `on_request_error` from the instrumentation file.
-pub fn generate(routes: &[DiscoveredRoute], instrumentation: Option<&Path>) -> String {
+/// The generated source: one `mod` per route file (and one for each of the
+/// instrumentation and proxy files) and `pub fn router()`, which also
+/// registers `on_request_error` from the instrumentation file and the proxy.
+pub fn generate(
+    routes: &[DiscoveredRoute],
+    instrumentation: Option<&Path>,
+    proxy: Option<&DiscoveredProxy>,
+) -> String {
     let modules = routes.iter().enumerate().map(|(i, route)| {
         let module = format_ident!("route_{i}");
         let path = route.file.to_string_lossy();
@@ -94,9 +103,21 @@ pub fn generate(routes: &[DiscoveredRoute], instrumentation: Option<&Path>) -> S
         }
         None => (quote! {}, quote! {}),
     };
+    // Named as the file is (`proxy`, `middleware`): route files reach
+    // what it defines as `super::proxy::Session`.
+    let proxy_module = proxy.map(|proxy| {
+        let path = proxy.file.to_string_lossy();
+        let module = format_ident!("{}", proxy.function);
+        quote! {
+            #[path = #path]
+            mod #module;
+        }
+    });
+    let proxy_registration = proxy.map(proxy_expr);
     quote! {
         #(#modules)*
         #hook_module
+        #proxy_module
 
         /// The routes of the app folder, discovered when the crate was built,
         /// under the name of the crate they are built into.
@@ -105,9 +126,32 @@ pub fn generate(routes: &[DiscoveredRoute], instrumentation: Option<&Path>) -> S
                 .app_name(::core::env!("CARGO_PKG_NAME"))
                 #(#registrations)*
                 #hook
+                #proxy_registration
         }
     }
     .to_string()
+}
+
+/// `.proxy_from_file(..)`: the proxy function, with the file's `MATCHER`
+/// when it has one.
+fn proxy_expr(proxy: &DiscoveredProxy) -> TokenStream {
+    let function = format_ident!("{}", proxy.function);
+    let call = match proxy.args {
+        // Discovery reads the proxy only as a function item, so `FromType`
+        // does not arise; were it to, the function is called as it is.
+        HandlerArgs::RequestAndContext | HandlerArgs::FromType => quote! { #function::#function },
+        HandlerArgs::Request => quote! { |req, _| #function::#function(req) },
+        HandlerArgs::Context => quote! { |_, ctx| #function::#function(ctx) },
+        HandlerArgs::None => quote! { |_, _| #function::#function() },
+    };
+    let matcher = match proxy.has_matcher {
+        true => quote! {
+            Some(#function::MATCHER.iter().map(::trellis::Matcher::from).collect())
+        },
+        false => quote! { None },
+    };
+    let display = &proxy.display;
+    quote! { .proxy_from_file(#display, #matcher, #call) }
 }
 
 fn segment_expr(module: &proc_macro2::Ident, route: &DiscoveredRoute) -> TokenStream {
@@ -171,7 +215,7 @@ mod tests {
             reads_request_data: Some("cookies"),
         };
         let hook = Path::new("/abs/app/instrumentation.rs");
-        let code = generate(&[route], Some(hook)).replace(' ', "");
+        let code = generate(&[route], Some(hook), None).replace(' ', "");
         assert!(
             code.contains(".on_request_error(instrumentation::on_request_error)"),
             "{code}"
@@ -211,5 +255,32 @@ mod tests {
             code.contains(".static_params(route_0::generate_static_params)"),
             "{code}"
         );
+        assert!(!code.contains("proxy"), "no proxy file, no proxy: {code}");
+    }
+
+    #[test]
+    fn registers_the_proxy_file_with_its_matcher() {
+        let proxy = DiscoveredProxy {
+            file: PathBuf::from("/abs/app/proxy.rs"),
+            display: "app/proxy.rs".to_string(),
+            function: "proxy",
+            args: HandlerArgs::Request,
+            has_matcher: true,
+        };
+        let code = generate(&[], None, Some(&proxy)).replace(' ', "");
+        assert!(
+            code.contains("#[path=\"/abs/app/proxy.rs\"]modproxy;"),
+            "{code}"
+        );
+        assert!(
+            code.contains(".proxy_from_file(\"app/proxy.rs\",Some(proxy::MATCHER.iter().map(::trellis::Matcher::from).collect()),|req,_|proxy::proxy(req))"),
+            "{code}"
+        );
+        let without = DiscoveredProxy {
+            has_matcher: false,
+            ..proxy
+        };
+        let code = generate(&[], None, Some(&without)).replace(' ', "");
+        assert!(code.contains(",None,"), "{code}");
     }
 }

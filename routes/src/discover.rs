@@ -181,7 +181,7 @@ fn read_route_file(
                     method_signature(method)
                 )));
             };
-            let args = handler_args(&f.sig).filter(|_| is_pub).ok_or_else(|| {
+            let args = handler_args(&f.sig, "Context").filter(|_| is_pub).ok_or_else(|| {
                 problem(format!(
                     "the engine cannot call this signature; write `{}` (both parameters are optional)",
                     method_signature(method)
@@ -404,7 +404,9 @@ fn near_miss(ident: &str) -> Option<&'static str> {
         .copied()
 }
 
-fn handler_args(sig: &Signature) -> Option<HandlerArgs> {
+/// Which of `(req: Request, ctx: <context>)` a function takes, in that
+/// order; `None` for anything the engine cannot call.
+pub(crate) fn handler_args(sig: &Signature, context: &str) -> Option<HandlerArgs> {
     if sig.asyncness.is_none()
         || !sig.generics.params.is_empty()
         || matches!(sig.output, ReturnType::Default)
@@ -416,7 +418,7 @@ fn handler_args(sig: &Signature) -> Option<HandlerArgs> {
         let FnArg::Typed(arg) = input else {
             return None;
         };
-        kinds.push(is_context(&arg.ty));
+        kinds.push(is_context(&arg.ty, context));
     }
     match kinds.as_slice() {
         [] => Some(HandlerArgs::None),
@@ -427,9 +429,9 @@ fn handler_args(sig: &Signature) -> Option<HandlerArgs> {
     }
 }
 
-fn is_context(ty: &Type) -> bool {
+fn is_context(ty: &Type, context: &str) -> bool {
     match ty {
-        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Context"),
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == context),
         _ => false,
     }
 }

@@ -23,6 +23,20 @@ pub enum PatternError {
     RepeatedParam(String),
 }
 
+/// A Next.js path matcher (`/api/:path*`) that cannot be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{matcher}`: {problem}")]
+pub struct MatcherError {
+    pub matcher: String,
+    pub problem: String,
+}
+
+/// A matcher's regex gave up on a path within its step limit (a pattern
+/// that backtracks badly): neither a match nor a miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the matcher gave up on this path within its step limit")]
+pub struct MatchAborted;
+
 /// A route table that cannot be built. Every variant names the route files
 /// (or builder calls) involved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

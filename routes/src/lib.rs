@@ -8,11 +8,14 @@
 //! - `pattern`: [`RoutePattern`], parsed from `/shop/[tag]/[...rest]` or from
 //!   the folder names under `app/`.
 //! - `matcher`: [`RouteTable`], built once, matching with Next.js priority.
+//! - `path_matcher`: [`PathMatcher`], Next.js's matcher syntax
+//!   (`/api/:path*`), for the proxy's `MATCHER` and `trellis.toml` rules.
 //! - `params`: [`Params`] and [`ParamValue`], what a match fills in.
 //! - `percent`: strict percent-decoding of path segments.
 //! - `discover`: finds `app/**/route.rs` and reads them with `syn`.
 //! - `instrumentation`: finds `app/instrumentation.rs` and its
 //!   `on_request_error`.
+//! - `proxy_file`: finds `app/proxy.rs` (or `app/middleware.rs`).
 //! - `codegen`: [`build`], the build-script step that generates `router()`.
 //! - `error`: what each step can refuse, naming the files involved.
 
@@ -23,13 +26,16 @@ pub mod instrumentation;
 mod matcher;
 mod params;
 mod params_de;
+mod path_matcher;
 mod pattern;
 pub mod percent;
+pub mod proxy_file;
 mod source;
 
 pub use codegen::{build, generate, GENERATED_FILE};
-pub use error::{DiscoverError, PatternError, RouteError};
+pub use error::{DiscoverError, MatchAborted, MatcherError, PatternError, RouteError};
 pub use matcher::{RouteEntry, RouteMatch, RouteTable, SegmentId};
 pub use params::{ParamValue, Params};
 pub use params_de::ParamsError;
+pub use path_matcher::PathMatcher;
 pub use pattern::{PatternSegment, RoutePattern};

@@ -74,6 +74,15 @@ impl Params {
         self.entries.is_empty()
     }
 
+    /// Sets `name`, replacing a value it had: what a rule's conditions
+    /// capture beside the path's params.
+    pub fn insert(&mut self, name: &str, value: ParamValue) {
+        match self.entries.iter_mut().find(|(n, _)| &**n == name) {
+            Some((_, existing)) => *existing = value,
+            None => self.entries.push((Arc::from(name), value)),
+        }
+    }
+
     pub(crate) fn push(&mut self, name: Arc<str>, value: ParamValue) {
         self.entries.push((name, value));
     }

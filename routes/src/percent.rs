@@ -40,6 +40,55 @@ pub fn decode(segment: &str) -> Result<Cow<'_, str>, BadEncoding> {
         .map_err(|_| BadEncoding)
 }
 
+/// Decodes a whole path for matching against Next.js-style sources and
+/// matchers, keeping `%2F` and `%25` as they are: a `/` inside a segment
+/// must not split it (a matcher would then see segments the route table
+/// does not), and a kept `%25` means a `%` in the result always starts one
+/// of those two escapes, so a part of the result decodes exactly once with
+/// [`decode`]. Borrows when there is nothing to decode.
+///
+/// ```
+/// use trellis_routes::percent::decode_path;
+///
+/// assert_eq!(decode_path("/%61dmin/a%20b").unwrap(), "/admin/a b");
+/// assert_eq!(decode_path("/a%2Fb/100%25").unwrap(), "/a%2Fb/100%25");
+/// assert!(decode_path("/%zz").is_err());
+/// ```
+pub fn decode_path(path: &str) -> Result<Cow<'_, str>, BadEncoding> {
+    if !path.contains('%') {
+        return Ok(Cow::Borrowed(path));
+    }
+    let mut out = Vec::with_capacity(path.len());
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'%' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        let hi = bytes
+            .get(i + 1)
+            .copied()
+            .and_then(hex_value)
+            .ok_or(BadEncoding)?;
+        let lo = bytes
+            .get(i + 2)
+            .copied()
+            .and_then(hex_value)
+            .ok_or(BadEncoding)?;
+        let byte = hi << 4 | lo;
+        match byte {
+            b'/' | b'%' => out.extend_from_slice(&bytes[i..i + 3]),
+            _ => out.push(byte),
+        }
+        i += 3;
+    }
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| BadEncoding)
+}
+
 /// Encodes one segment's value: everything but unreserved characters
 /// (RFC 3986) is escaped, so a `/` in a value stays inside its segment.
 pub fn encode(value: &str) -> Cow<'_, str> {
@@ -98,6 +147,18 @@ mod tests {
             assert_eq!(validate(bad), Err(BadEncoding), "{bad}");
         }
         assert_eq!(decode("%C3%A9").unwrap(), "é");
+    }
+
+    #[test]
+    fn a_decoded_path_keeps_its_segments_and_decodes_once_more_to_the_values() {
+        let path = decode_path("/a%2Fb/%2525/c%20d").unwrap();
+        assert_eq!(path, "/a%2Fb/%2525/c d");
+        let values: Vec<String> = path
+            .split('/')
+            .map(|s| decode(s).unwrap().into_owned())
+            .collect();
+        assert_eq!(values, ["", "a/b", "%25", "c d"]);
+        assert_eq!(decode_path("/%C3"), Err(BadEncoding));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Reading an app file as Rust: route files and the instrumentation file
-//! alike, with errors that name the file as a person reads it.
+//! Reading an app file as Rust: route files, the instrumentation file and
+//! the proxy file alike, with errors that name the file as a person reads it.
 
 use std::fs;
 use std::path::Path;
