@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::redact::{is_secret_key, scrub_secret, REDACTED};
-use crate::rules::{HeaderRule, RedirectRule, RouteOverride};
+use crate::routing::RoutingConfig;
+use crate::rules::{HeaderRule, RedirectRule, RewriteRule, RouteOverride};
 use crate::server::{AdminConfig, CacheConfig, LimitsConfig, ServerConfig};
 use crate::{ConfigError, CorsPolicy, TelemetryConfig};
 
@@ -23,11 +24,13 @@ pub struct Config {
     pub cache: CacheConfig,
     pub admin: AdminConfig,
     pub telemetry: TelemetryConfig,
+    pub routing: RoutingConfig,
     /// The CORS policy of every route that sets none of its own.
     pub cors: Option<CorsPolicy>,
     pub routes: Vec<RouteOverride>,
     pub headers: Vec<HeaderRule>,
     pub redirects: Vec<RedirectRule>,
+    pub rewrites: Vec<RewriteRule>,
 }
 
 /// Positions of patterns, read in a second pass that keeps spans.
@@ -37,6 +40,7 @@ struct PatternLines {
     routes: Vec<LocatedPattern>,
     headers: Vec<LocatedSource>,
     redirects: Vec<LocatedSource>,
+    rewrites: Vec<LocatedSource>,
 }
 
 #[derive(Deserialize)]
@@ -94,17 +98,22 @@ impl Config {
         for (rule, located) in config.redirects.iter_mut().zip(&lines.redirects) {
             rule.line = Some(line_at(text, located.source.span().start));
         }
+        for (rule, located) in config.rewrites.iter_mut().zip(&lines.rewrites) {
+            rule.line = Some(line_at(text, located.source.span().start));
+        }
         Ok(config)
     }
 
     /// Checks what the types alone cannot, as start-up and `trellis
     /// check-config` both do: an empty admin token, CORS policies that
-    /// would harm the visitors. Route files' own policies are checked with
-    /// their routes.
+    /// would harm the visitors, a base path that is no path. Route files'
+    /// own policies are checked with their routes; path rules, when they
+    /// are compiled.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.admin.validate()?;
         self.cache.validate()?;
         self.telemetry.validate()?;
+        self.routing.checked_base_path()?;
         if let Some(problem) = self.cors.as_ref().and_then(CorsPolicy::problem) {
             return Err(ConfigError::Invalid {
                 key: "cors".to_string(),
@@ -184,15 +193,16 @@ impl Config {
         Ok(())
     }
 
-    fn pattern_lines(&self) -> [Vec<Option<usize>>; 3] {
+    fn pattern_lines(&self) -> [Vec<Option<usize>>; 4] {
         [
             self.routes.iter().map(|r| r.line).collect(),
             self.headers.iter().map(|r| r.line).collect(),
             self.redirects.iter().map(|r| r.line).collect(),
+            self.rewrites.iter().map(|r| r.line).collect(),
         ]
     }
 
-    fn restore_lines(&mut self, [routes, headers, redirects]: [Vec<Option<usize>>; 3]) {
+    fn restore_lines(&mut self, [routes, headers, redirects, rewrites]: [Vec<Option<usize>>; 4]) {
         self.routes
             .iter_mut()
             .zip(routes)
@@ -204,6 +214,10 @@ impl Config {
         self.redirects
             .iter_mut()
             .zip(redirects)
+            .for_each(|(r, l)| r.line = l);
+        self.rewrites
+            .iter_mut()
+            .zip(rewrites)
             .for_each(|(r, l)| r.line = l);
     }
 }
@@ -225,7 +239,7 @@ fn with_value(
 }
 
 /// The sections whose keys the environment may set.
-const ENV_SECTIONS: [&str; 5] = ["server", "limits", "cache", "admin", "telemetry"];
+const ENV_SECTIONS: [&str; 6] = ["server", "limits", "cache", "admin", "telemetry", "routing"];
 
 /// An environment value as TOML: a number or boolean when it reads as one.
 fn scalar(value: &str) -> toml::Value {
@@ -351,6 +365,16 @@ headers = { "x-frame-options" = "DENY" }
 source = "/old/[slug]"
 destination = "/new/[slug]"
 permanent = true
+
+[[rewrites]]
+source = "/ext/:path*"
+destination = "https://api.example/:path*"
+phase = "beforeFiles"
+has = [{ type = "header", key = "x-ext" }]
+
+[routing]
+base_path = "/docs"
+trailing_slash = true
 "#;
         let config = Config::parse(text).unwrap();
         assert_eq!(config.server.port, 8080);
@@ -358,6 +382,39 @@ permanent = true
         assert_eq!(config.routes[0].revalidate, Some(10));
         assert_eq!(config.routes[0].line, Some(10));
         assert_eq!(config.redirects[0].line, Some(15));
+        assert_eq!(config.rewrites[0].line, Some(20));
+        assert_eq!(config.rewrites[0].phase, crate::Phase::BeforeFiles);
+        assert_eq!(config.rewrites[0].has[0].kind, crate::ConditionKind::Header);
+        assert_eq!(config.routing.checked_base_path().ok(), Some(Some("/docs")));
+        assert!(config.routing.trailing_slash);
+    }
+
+    #[test]
+    fn an_unknown_phase_or_condition_type_lists_the_accepted_ones() {
+        let text = "[[rewrites]]\nsource = \"/a\"\ndestination = \"/b\"\nphase = \"later\"\n";
+        let err = Config::parse(text).unwrap_err().to_string();
+        assert!(
+            err.contains("beforeFiles") && err.contains("fallback"),
+            "{err}"
+        );
+        let text = "[[headers]]\nsource = \"/a\"\nheaders = {}\nhas = [{ type = \"ip\" }]\n";
+        let err = Config::parse(text).unwrap_err().to_string();
+        assert!(
+            err.contains("header") && err.contains("cookie") && err.contains("host"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_redirect_says_its_status_one_way() {
+        let status = |text: &str| Config::parse(text).unwrap().redirects[0].status();
+        let rule = "[[redirects]]\nsource = \"/a\"\ndestination = \"/b\"\n";
+        assert_eq!(status(&format!("{rule}permanent = true\n")), Ok(308));
+        assert_eq!(status(&format!("{rule}permanent = false\n")), Ok(307));
+        assert_eq!(status(&format!("{rule}status_code = 301\n")), Ok(301));
+        assert!(status(&format!("{rule}status_code = 200\n")).is_err());
+        assert!(status(rule).is_err());
+        assert!(status(&format!("{rule}permanent = true\nstatus_code = 301\n")).is_err());
     }
 
     #[test]

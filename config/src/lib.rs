@@ -10,7 +10,9 @@
 //! - `server`: its sections: [`ServerConfig`], [`LimitsConfig`],
 //!   [`CacheConfig`], [`AdminConfig`].
 //! - `telemetry`: [`TelemetryConfig`], where spans are exported (OTLP).
-//! - `rules`: [`RouteOverride`], [`HeaderRule`], [`RedirectRule`].
+//! - `rules`: [`RouteOverride`], [`HeaderRule`], [`RedirectRule`],
+//!   [`RewriteRule`] and their [`Condition`]s.
+//! - `routing`: [`RoutingConfig`]: base path, trailing slashes, upstreams.
 //! - `cors`: [`CorsPolicy`], for a segment or every route.
 //! - `proxies`: [`TrustedProxies`], whose forwarding headers are believed.
 //! - `error`: [`ConfigError`], naming the key that is wrong.
@@ -22,6 +24,7 @@ mod error;
 mod file;
 mod proxies;
 mod redact;
+mod routing;
 mod rules;
 mod segment;
 mod server;
@@ -32,7 +35,10 @@ pub use error::ConfigError;
 pub use file::{Config, DEFAULT_FILE};
 pub use proxies::TrustedProxies;
 pub use redact::{is_secret_key, redact_url, scrub_secret, scrub_url, REDACTED};
-pub use rules::{HeaderRule, RedirectRule, RouteOverride};
+pub use routing::RoutingConfig;
+pub use rules::{
+    Condition, ConditionKind, HeaderRule, Phase, RedirectRule, RewriteRule, RouteOverride,
+};
 pub use segment::{Dynamic, RouteKind, SegmentConfig};
 pub use server::{
     is_authority, is_authority_bytes, AdminConfig, CacheConfig, LimitsConfig, ServerConfig,
