@@ -4,11 +4,18 @@
 //!
 //! # A request's way through, in order
 //!
-//! 1. `runtime::worker`: the one actix-web service of each HTTP worker. It
-//!    checks the request (`guard`: limits, dot segments; `site`: the
-//!    `Host`), answers trailing-slash and `trellis.toml` redirects
-//!    (`rules`), hands `/_trellis/*` to the engine's endpoints (`admin`,
-//!    `admin_access`), and matches the path in the route table.
+//! 1. `runtime::worker`: the one actix-web service of each HTTP worker
+//!    (its state in `worker_state`). `routing` decides where the request
+//!    goes, in Next.js's order: it checks the request (`guard`: limits, dot
+//!    segments; `site`: the `Host`), redirects a path out of its shape
+//!    (`path_layout`: slashes, `base_path`), finds the `[[headers]]` it
+//!    meets and answers `[[redirects]]` (`rules`, over `rule_source`,
+//!    `conditions` and `request_view`), hands `/_trellis/*` to the engine's
+//!    endpoints (`admin`, `admin_access`), runs the app's proxy where its
+//!    matcher covers the path (`app_proxy`), applies `[[rewrites]]` by
+//!    phase around the route table (`rewrites`, `destination`), and
+//!    matches the path. A rewrite to another server is sent on there
+//!    (`upstream`), both bodies streamed.
 //! 2. A CORS preflight is answered there (`cors`), and so is a fresh cache
 //!    hit: `cached::hit`, from the worker's recent hits or the shared cache.
 //! 3. Anything else is read (its body, within the limit) and sent as a
@@ -24,8 +31,11 @@
 //!    with `Allow`), and the helpers [`user_agent`], [`draft_mode`] and
 //!    [`connection`].
 //!    Its `after()` callbacks (`api::after`) go to `after_tasks`, which runs
-//!    them once the body is sent (`sent_body`); its failures go to the
-//!    app's `on_request_error` hook (`api::request_error`).
+//!    them once the body is sent (`sent_body`); its failures, and the
+//!    proxy's, go to the app's `on_request_error` hook
+//!    (`api::request_error`, `error_report`). The proxy sees `api` too:
+//!    [`Proxy`], [`ProxyContext`] (whose values reach the route's
+//!    `Context`, `extensions`) and [`Matcher`].
 //! 5. On the way out (`delivery`): the form the client accepts
 //!    (`negotiation`, `compression`; a cached entry's forms and ETags are
 //!    made once, `representations`, `etag`), a 304 when its copy is current
@@ -54,14 +64,17 @@ pub use api::error::{
 };
 pub use api::form::{FormData, FormFile, FormValue};
 pub use api::header_error::HeaderError;
+pub use api::matcher::{Condition, Matcher};
 pub use api::method::HttpMethod;
+pub use api::proxy::Proxy;
+pub use api::proxy_context::ProxyContext;
 pub use api::request::{NextUrl, Request, RequestCookies, SearchParams};
 pub use api::request_body::RequestBody;
 pub use api::request_error::{
     ErrorContext, ErrorKind, ErroredRequest, RequestError, RevalidateReason,
 };
 pub use api::response::{Body, BodyStream, BoxError, Response};
-pub use api::router::{RouteSummary, Router};
+pub use api::router::{ProxySummary, RouteSummary, Router};
 pub use api::segment::Segment;
 pub use api::stream;
 pub use api::user_agent::{user_agent, Browser, Device, Os, UserAgent};
@@ -79,6 +92,6 @@ pub use actix_web::http::{header, Method, StatusCode};
 pub use trellis_cache::{unix_millis, Clock};
 pub use trellis_config::{
     AdminConfig, CacheConfig, Config, ConfigError, CorsPolicy, Dynamic, LimitsConfig, RouteKind,
-    SegmentConfig, ServerConfig, TelemetryConfig, DEFAULT_FILE,
+    RoutingConfig, SegmentConfig, ServerConfig, TelemetryConfig, DEFAULT_FILE,
 };
 pub use trellis_routes::{ParamValue, Params};

@@ -94,11 +94,15 @@ pub use trellis_engine::stream;
 // Routes registered in code, as the generated `router()` registers them, and
 // the segment config they carry.
 pub use trellis_engine::{CorsPolicy, Dynamic, RouteKind, RouteSummary, Router, Segment};
+// The app's proxy (`app/proxy.rs`, Next.js's `proxy.ts`): what it answers,
+// what it is given, the paths it covers, and how `trellis routes` shows it.
+pub use trellis_engine::{Condition, Matcher, Proxy, ProxyContext, ProxySummary};
 // Serving them: the server, its config (`trellis.toml` and `TRELLIS_*`),
 // and the clock the cache reads.
 pub use trellis_engine::{
-    AdminConfig, CacheConfig, Clock, Config, ConfigError, LimitsConfig, SegmentConfig, Server,
-    ServerConfig, ServerError, ServerHandle, DEFAULT_FILE, REVALIDATE_ENDPOINT,
+    AdminConfig, CacheConfig, Clock, Config, ConfigError, LimitsConfig, RoutingConfig,
+    SegmentConfig, Server, ServerConfig, ServerError, ServerHandle, DEFAULT_FILE,
+    REVALIDATE_ENDPOINT,
 };
 // After the response, errors reported, and what a Next.js user reaches for
 // next: `after()`, `instrumentation.onRequestError`, `userAgent()`,
@@ -157,9 +161,10 @@ pub mod time {
 /// ```
 pub mod prelude {
     pub use crate::{
-        forbidden, not_found, permanent_redirect, redirect, unauthorized, Context, CookieOptions,
-        CorsPolicy, Dynamic, Error, FormData, FormValue, HttpMethod, ParamValue, Params, Request,
-        Response, Result, Router, SameSite, Segment, StatusCode,
+        forbidden, not_found, permanent_redirect, redirect, unauthorized, Condition, Context,
+        CookieOptions, CorsPolicy, Dynamic, Error, FormData, FormValue, HttpMethod, Matcher,
+        ParamValue, Params, Proxy, ProxyContext, Request, Response, Result, Router, SameSite,
+        Segment, StatusCode,
     };
     /// `stream! { yield chunk; }`: an async generator, for `Response::stream`.
     pub use async_stream::stream;

@@ -1,7 +1,7 @@
 //! `Context`: the second argument of a route function, holding the params
-//! the matched path filled in (`context.params` in Next.js), the way to
-//! revalidate cached responses on demand, and the work to do once the
-//! response is sent.
+//! the matched path filled in (`context.params` in Next.js), the values the
+//! proxy handed over, the way to revalidate cached responses on demand, and
+//! the work to do once the response is sent.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -15,6 +15,7 @@ use crate::api::cookies::CookieStore;
 use crate::api::draft_token::DraftToken;
 use crate::api::dynamic_reads::{DynamicReads, Read};
 use crate::api::error::{Error, Result};
+use crate::api::extensions::Extensions;
 use crate::api::request_head::RequestHead;
 use crate::api::revalidator::Revalidator;
 
@@ -28,6 +29,8 @@ pub struct Context {
     /// `after()` callbacks, run once the response is sent.
     pub(crate) after: AfterQueue,
     draft: DraftToken,
+    /// What the proxy inserted for this request.
+    extensions: Extensions,
     /// Set while the answer is made for the cache: records a cookie read.
     dynamic_reads: Option<Arc<DynamicReads>>,
 }
@@ -47,6 +50,7 @@ impl Context {
             head,
             after: AfterQueue::default(),
             draft,
+            extensions: Extensions::default(),
             dynamic_reads: None,
         }
     }
@@ -66,6 +70,11 @@ impl Context {
     /// [`after`](crate::after), usable wherever the context is.
     pub fn after(&self, task: impl Future<Output = ()> + 'static) {
         self.after.push(Box::pin(task));
+    }
+
+    pub(crate) fn with_extensions(mut self, extensions: Extensions) -> Self {
+        self.extensions = extensions;
+        self
     }
 
     pub(crate) fn watch_dynamic_reads(&mut self, reads: Arc<DynamicReads>) {
@@ -88,6 +97,15 @@ impl Context {
             reads.note(Read::Headers);
         }
         &self.head.headers
+    }
+
+    /// The value of type `T` the proxy handed over (`ctx.insert(..)` in
+    /// the proxy function), if it did. It was made from this visitor's
+    /// request, so in a cached route reading it makes the answer this
+    /// visitor's own, as reading a cookie does.
+    pub fn extension<T: 'static>(&self) -> Option<&T> {
+        self.note_read(Read::ProxyValue);
+        self.extensions.get::<T>()
     }
 
     pub(crate) fn revalidator(&self) -> &Revalidator {

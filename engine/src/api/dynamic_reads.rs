@@ -8,7 +8,7 @@
 //! read through either is seen. Watching costs nothing on routes that are
 //! not cached: they carry no watcher.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Mutex;
 
 use actix_web::http::header::HeaderName;
@@ -29,10 +29,12 @@ pub(crate) enum Read {
     Host,
     /// `connection()`: the answer is made for this very request.
     Connection,
+    /// A value the proxy handed over (`ctx.extension()`).
+    ProxyValue,
 }
 
 impl Read {
-    const ALL: [Read; 8] = [
+    const ALL: [Read; 9] = [
         Read::Headers,
         Read::Header,
         Read::Cookies,
@@ -41,10 +43,12 @@ impl Read {
         Read::ClientIp,
         Read::Host,
         Read::Connection,
+        Read::ProxyValue,
     ];
 
-    fn bit(self) -> u8 {
-        1 << self as u8
+    // Nine kinds: one bit each needs more than a byte.
+    fn bit(self) -> u16 {
+        1 << self as u16
     }
 
     /// As `Cache-Status` names it (`detail=read-cookies`) and the log does.
@@ -58,6 +62,7 @@ impl Read {
             Read::ClientIp => "client-ip",
             Read::Host => "host",
             Read::Connection => "connection",
+            Read::ProxyValue => "proxy-value",
         }
     }
 }
@@ -65,7 +70,7 @@ impl Read {
 /// The reads one run made.
 #[derive(Debug, Default)]
 pub(crate) struct DynamicReads {
-    kinds: AtomicU8,
+    kinds: AtomicU16,
     /// Headers read one by one, to compare with the response's `Vary`.
     named: Mutex<Vec<HeaderName>>,
 }

@@ -1,6 +1,7 @@
 //! The shape of a route function once registered (boxed, shareable by every
 //! worker thread, returning a future that stays on the thread that runs it),
-//! and a segment's table of them by method.
+//! a segment's table of them by method, and the same shape for the app's
+//! proxy function.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,6 +10,8 @@ use std::sync::Arc;
 use crate::api::context::Context;
 use crate::api::error::Result;
 use crate::api::method::HttpMethod;
+use crate::api::proxy::Proxy;
+use crate::api::proxy_context::ProxyContext;
 use crate::api::request::Request;
 use crate::api::response::Response;
 
@@ -25,6 +28,21 @@ where
     Fut: Future<Output = Result<Response>> + 'static,
 {
     Arc::new(move |req, ctx| Box::pin(function(req, ctx)) as HandlerFuture)
+}
+
+/// The proxy function's future: like a handler's, it stays on the worker
+/// that received the request.
+pub(crate) type ProxyFuture = Pin<Box<dyn Future<Output = Result<Proxy>>>>;
+
+/// The registered proxy function.
+pub(crate) type BoxedProxy = Arc<dyn Fn(Request, ProxyContext) -> ProxyFuture + Send + Sync>;
+
+pub(crate) fn boxed_proxy<F, Fut>(function: F) -> BoxedProxy
+where
+    F: Fn(Request, ProxyContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Proxy>> + 'static,
+{
+    Arc::new(move |req, ctx| Box::pin(function(req, ctx)) as ProxyFuture)
 }
 
 /// A segment's route functions, one slot per method.

@@ -1,8 +1,9 @@
 //! What route files (and the proxy) see: the request, the response, the
 //! context, cookies, forms, streams, errors and method semantics, `after()`,
 //! the helpers (`user_agent`, `draft_mode`, `connection`), what an error
-//! hook is told, and the `Segment` and `Router` builders. Nothing here
-//! serves a request, and nothing here imports the runtime or the cache.
+//! hook is told, the proxy's answer, context and matcher, and the `Segment`
+//! and `Router` builders. Nothing here serves a request, and nothing here
+//! imports the runtime or the cache.
 
 pub(crate) mod after;
 pub(crate) mod connection;
@@ -12,11 +13,15 @@ pub(crate) mod draft_mode;
 pub(crate) mod draft_token;
 pub(crate) mod dynamic_reads;
 pub(crate) mod error;
+pub(crate) mod extensions;
 pub(crate) mod form;
 pub(crate) mod handler;
 pub(crate) mod header_error;
+pub(crate) mod matcher;
 pub(crate) mod method;
 pub(crate) mod origin;
+pub(crate) mod proxy;
+pub(crate) mod proxy_context;
 pub(crate) mod request;
 pub(crate) mod request_body;
 pub(crate) mod request_error;

@@ -39,6 +39,18 @@ impl Origin {
         }
     }
 
+    /// Whether the request came through a trusted proxy, whose forwarding
+    /// headers count.
+    pub(crate) fn through_trusted_proxy(&self) -> bool {
+        matches!(
+            self,
+            Origin::Visitor {
+                proxies: Some(_),
+                ..
+            }
+        )
+    }
+
     /// `scheme://host` of the request's URL.
     pub(crate) fn base(&self, headers: &HeaderMap) -> String {
         match self {

@@ -17,6 +17,7 @@ use trellis_routes::percent;
 
 use crate::api::dynamic_reads::{DynamicReads, Read};
 use crate::api::error::{Error, Result};
+use crate::api::extensions::Extensions;
 use crate::api::form::FormData;
 use crate::api::origin::Origin;
 use crate::api::request_body::RequestBody;
@@ -33,6 +34,8 @@ pub struct Request {
     /// The body as it arrives, in a route that streams it.
     streamed_body: Option<RequestBody>,
     origin: Origin,
+    /// What the proxy handed over, on its way to the route's `Context`.
+    extensions: Extensions,
     /// Set while the answer is made for the cache: records what it reads.
     dynamic_reads: Option<Arc<DynamicReads>>,
 }
@@ -52,6 +55,7 @@ impl Request {
             body,
             streamed_body: None,
             origin,
+            extensions: Extensions::default(),
             dynamic_reads: None,
         }
     }
@@ -64,6 +68,17 @@ impl Request {
     /// For a route that streams its body: where the chunks arrive.
     pub(crate) fn stream_body(&mut self, body: RequestBody) {
         self.streamed_body = Some(body);
+    }
+
+    /// The request carrying what the proxy handed over to the route.
+    pub(crate) fn with_extensions(mut self, extensions: Extensions) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// What the proxy handed over, for the route's `Context`.
+    pub(crate) fn take_extensions(&mut self) -> Extensions {
+        std::mem::take(&mut self.extensions)
     }
 
     /// A GET of `uri` with nothing of a visitor in it: no headers, no

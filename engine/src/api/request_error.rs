@@ -61,6 +61,8 @@ pub enum ErrorKind {
     Route,
     /// A regeneration of a cached answer.
     Revalidation,
+    /// The app's proxy (Next.js's `routeType: 'middleware'`).
+    Proxy,
 }
 
 impl ErrorKind {
@@ -68,6 +70,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Route => "route",
             ErrorKind::Revalidation => "revalidation",
+            ErrorKind::Proxy => "proxy",
         }
     }
 }
@@ -96,7 +99,8 @@ impl RevalidateReason {
 /// Where a failure happened.
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorContext<'a> {
-    /// The route pattern, such as `/blog/[...slug]`.
+    /// The route pattern, such as `/blog/[...slug]`; for the proxy, its
+    /// file (`app/proxy.rs`).
     pub route: &'a str,
     pub kind: ErrorKind,
     /// Set for regenerations; `None` for prerendering at start-up.

@@ -26,7 +26,10 @@ impl Response {
     }
 }
 
-fn checked_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), HeaderError> {
+pub(crate) fn checked_header(
+    name: &str,
+    value: &str,
+) -> Result<(HeaderName, HeaderValue), HeaderError> {
     let name = HeaderName::try_from(name).map_err(|_| HeaderError::name(name))?;
     let value = HeaderValue::try_from(value).map_err(|_| HeaderError::value(name.as_str()))?;
     Ok((name, value))

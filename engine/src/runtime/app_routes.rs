@@ -1,6 +1,7 @@
 //! `AppRoutes`: what the server serves, built once from a `Router` and the
 //! config: the matcher, each segment ready to serve over its view of one
-//! shared cache, the file's path rules, and the site's address.
+//! shared cache, the file's path rules and rewrites, the app's proxy, the
+//! layout of its paths, and the site's address.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,27 +13,46 @@ use trellis_cache::{
 use trellis_config::{
     Config, ConfigError, CorsPolicy, Dynamic, RouteKind, RouteOverride, DEFAULT_KEY_PREFIX,
 };
-use trellis_routes::{RouteError, RoutePattern, RouteTable};
+use trellis_routes::{RouteError, RouteMatch, RoutePattern, RouteTable};
 
 use crate::api::router::{RouteSummary, Router};
 use crate::api::segment::Segment;
 use crate::runtime::after_tasks::AfterTracker;
+use crate::runtime::app_proxy::AppProxy;
 use crate::runtime::app_services::AppServices;
 use crate::runtime::draft_cookie;
-use crate::runtime::rules::{checked_headers, rule_error, PathRules};
+use crate::runtime::path_layout::PathLayout;
+use crate::runtime::rewrites::Rewrites;
+use crate::runtime::rule_source::rule_error;
+use crate::runtime::rules::{checked_headers, PathRules};
 use crate::runtime::served_segment::ServedSegment;
 use crate::runtime::server_error::ServerError;
 use crate::runtime::site::Site;
+use crate::runtime::upstream::Upstream;
 
 /// The built routes: the matcher, the segments indexed by `SegmentId`, the
-/// cache they share, and the file's path rules.
+/// cache they share, the file's path rules and rewrites, and the proxy.
 pub(crate) struct AppRoutes {
     pub table: RouteTable,
     pub segments: Vec<Arc<ServedSegment>>,
+    /// By `SegmentId`: the route has no dynamic segment, so it is tried
+    /// before `afterFiles` rewrites.
+    static_routes: Vec<bool>,
     pub cache: Arc<RevalidationCache>,
     pub rules: PathRules,
+    pub rewrites: Rewrites,
+    pub proxy: Option<AppProxy>,
+    pub layout: PathLayout,
+    /// Whether any rule or the proxy looks at requests: without one, a
+    /// request's path is never decoded for them.
+    pub reads_requests: bool,
+    /// The client for rewrites to other servers, when any can happen.
+    pub upstream: Option<Upstream>,
     pub site: Arc<Site>,
     pub services: Arc<AppServices>,
+    /// `[server] max_duration_secs`: the proxy's deadline on a path that is
+    /// no route's.
+    default_max_duration: Option<Duration>,
 }
 
 impl Router {
@@ -75,7 +95,26 @@ impl AppRoutes {
         config.validate()?;
         let table = table(&router)?;
         apply_overrides(&mut router, &table, &config.routes)?;
-        let rules = PathRules::compile(&config.redirects, &config.headers, &table)?;
+        let env = |name: &str| std::env::var(name).ok();
+        let rules = PathRules::compile(&config.redirects, &config.headers, &env)?;
+        let rewrites = Rewrites::compile(&config.rewrites, &env)?;
+        // The proxy's failures go to the error hook as a route's do.
+        let on_error = router.on_request_error.take();
+        let proxy = AppProxy::compile(std::mem::take(&mut router.proxies), on_error.clone())?;
+        let layout = PathLayout::new(&config.routing)?;
+        let upstream = match proxy.is_some() || rewrites.any_external() {
+            true => Some(
+                Upstream::new(config.routing.upstream_timeout()).map_err(ServerError::Upstream)?,
+            ),
+            false => None,
+        };
+        let reads_requests =
+            rules.has_headers() || rules.has_redirects() || rewrites.any_rule() || proxy.is_some();
+        let static_routes = table
+            .routes()
+            .iter()
+            .map(|r| r.pattern.is_static())
+            .collect();
         let site = Arc::new(Site::new(&config.server)?);
         let mut specs = Vec::with_capacity(router.registrations.len());
         for (entry, registration) in table.routes().iter().zip(&router.registrations) {
@@ -127,7 +166,7 @@ impl AppRoutes {
             clock: clock.clone(),
             draft: draft_cookie::token(config.admin.draft_mode_secret.as_deref()),
             after: Arc::new(AfterTracker::default()),
-            on_error: router.on_request_error.take(),
+            on_error,
         });
         let cache = Arc::new(RevalidationCache::tiered(store, shared, clock, specs));
         let segments = router
@@ -155,11 +194,33 @@ impl AppRoutes {
         Ok(AppRoutes {
             table,
             segments,
+            static_routes,
             cache,
             rules,
+            rewrites,
+            proxy,
+            layout,
+            reads_requests,
+            upstream,
             site,
             services,
+            default_max_duration: config.server.max_duration(),
         })
+    }
+
+    /// Whether a match is a route without dynamic segments.
+    pub(crate) fn is_static(&self, matched: &RouteMatch) -> bool {
+        self.static_routes[matched.segment.index()]
+    }
+
+    /// The deadline of the route at `path` (its `MAX_DURATION`, or the
+    /// server's), which the proxy runs under as well; the server's on a
+    /// path that is no route's.
+    pub(crate) fn max_duration_at(&self, path: &str) -> Option<Duration> {
+        match self.table.match_path(path) {
+            Ok(Some(matched)) => self.segments[matched.segment.index()].max_duration(),
+            _ => self.default_max_duration,
+        }
     }
 }
 

@@ -51,7 +51,7 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 /// `.` and `..`, raw or percent-encoded: never a route, and a classic way
 /// past path checks. A `\` separates too, as browsers read it: `/a\..\b`
 /// would otherwise be redirected to `/a/../b`.
-fn has_dot_segment(path: &str) -> bool {
+pub(crate) fn has_dot_segment(path: &str) -> bool {
     // Most paths have neither byte: one scan instead of a split.
     path.bytes().any(|b| b == b'.' || b == b'%') && path.split(['/', '\\']).any(is_dot_segment)
 }

@@ -1,81 +1,142 @@
 //! Path rules from `trellis.toml`, as next.config.js `redirects()` and
-//! `headers()` give them: redirects answered before any route runs, headers
-//! added to every response whose path matches.
+//! `headers()` give them: redirects answered before the proxy and any
+//! route, headers added to every response whose request matches, whatever
+//! answered it (404s too). Both may have `has` and `missing` conditions.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use trellis_config::{ConfigError, HeaderRule, RedirectRule};
-use trellis_routes::{percent, ParamValue, Params, PatternSegment, RoutePattern, RouteTable};
 
 use crate::api::response::Response;
+use crate::runtime::destination::Destination;
+use crate::runtime::request_view::RequestView;
+use crate::runtime::rule_source::{rule_error, RuleSource};
 
 /// The compiled rules; empty (and free) when the file has none.
 #[derive(Default)]
 pub(crate) struct PathRules {
-    redirects: Vec<(RouteTable, RedirectRule)>,
-    headers: Vec<(RouteTable, Vec<(HeaderName, HeaderValue)>)>,
+    redirects: Vec<Redirect>,
+    headers: Vec<Headers>,
 }
 
+struct Redirect {
+    source: RuleSource,
+    destination: Destination,
+    status: StatusCode,
+}
+
+struct Headers {
+    source: RuleSource,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// The header rules a request met, by index: found before the request's
+/// headers move on to the route, applied to whatever answers.
+#[derive(Default)]
+pub(crate) struct MatchedHeaders(Vec<usize>);
+
 impl PathRules {
-    /// Compiles the rules; `routes` are the app's, so that a header rule that
-    /// can match none of them is reported.
+    /// Compiles the rules, reading `${NAME}` in destinations through `env`.
     pub(crate) fn compile(
         redirects: &[RedirectRule],
         headers: &[HeaderRule],
-        routes: &RouteTable,
+        env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let mut rules = PathRules::default();
         for rule in redirects {
-            let table = single_route("redirects.source", &rule.source, rule.line)?;
-            rules.redirects.push((table, rule.clone()));
-        }
-        for rule in headers {
-            let table = single_route("headers.source", &rule.source, rule.line)?;
-            let samples = routes
-                .routes()
-                .iter()
-                .filter_map(|r| sample_path(&r.pattern));
-            if !samples
-                .into_iter()
-                .any(|path| matches!(table.match_path(&path), Ok(Some(_))))
-            {
+            let source = RuleSource::compile(
+                "redirects",
+                rule.line,
+                &rule.source,
+                &rule.has,
+                &rule.missing,
+            )?;
+            let destination = Destination::parse(&rule.destination, env)
+                .map_err(|problem| rule_error("redirects.destination", rule.line, &problem))?;
+            source.check_destination(&destination, "redirects", rule.line)?;
+            if !destination.is_external() && source.loops_through(&destination) {
                 return Err(rule_error(
-                    "headers.source",
+                    "redirects.destination",
                     rule.line,
-                    "matches no route of the app",
+                    "redirects to a path its own source matches: every answer would redirect again",
                 ));
             }
-            rules
-                .headers
-                .push((table, checked_headers(&rule.headers, rule.line)?));
+            let status = rule
+                .status()
+                .map_err(|problem| rule_error("redirects", rule.line, &problem))?;
+            let status = StatusCode::from_u16(status)
+                .expect("RedirectRule::status is a redirect status: this is a bug in Trellis");
+            rules.redirects.push(Redirect {
+                source,
+                destination,
+                status,
+            });
+        }
+        for rule in headers {
+            let source =
+                RuleSource::compile("headers", rule.line, &rule.source, &rule.has, &rule.missing)?;
+            rules.headers.push(Headers {
+                source,
+                headers: checked_headers(&rule.headers, rule.line)?,
+            });
         }
         Ok(rules)
     }
 
-    /// The redirect for `path`, if a rule has one.
-    pub(crate) fn redirect(&self, path: &str, query: Option<&str>) -> Option<Response> {
-        self.redirects.iter().find_map(|(table, rule)| {
-            let matched = table.match_path(path).ok()??;
-            let mut location = fill(&rule.destination, &matched.params);
-            if let Some(query) = query.filter(|_| !location.contains('?')) {
-                location.push('?');
-                location.push_str(query);
-            }
-            let status = match rule.permanent {
-                true => StatusCode::PERMANENT_REDIRECT,
-                false => StatusCode::TEMPORARY_REDIRECT,
-            };
-            Response::to_location(status, &location)
+    /// Whether there are header rules to match.
+    pub(crate) fn has_headers(&self) -> bool {
+        !self.headers.is_empty()
+    }
+
+    /// Whether there are redirect rules to match.
+    pub(crate) fn has_redirects(&self) -> bool {
+        !self.redirects.is_empty()
+    }
+
+    /// The redirect for the request, if a rule has one. `base_path` goes
+    /// before a path of this app; `public_url` gives `${self}`.
+    pub(crate) fn redirect(
+        &self,
+        request: &RequestView,
+        base_path: &str,
+        public_url: &dyn Fn() -> Arc<str>,
+    ) -> Option<Response> {
+        self.redirects.iter().find_map(|rule| {
+            let params = rule.source.params(request)?;
+            let answer =
+                match rule
+                    .destination
+                    .location(&params, request.query, base_path, public_url)
+                {
+                    Ok(location) => Response::to_location(rule.status, &location),
+                    Err(_) => None,
+                };
+            Some(answer.unwrap_or_else(|| {
+                Response::json_error(StatusCode::BAD_REQUEST, "invalid characters in path")
+            }))
         })
     }
 
-    /// Adds the headers of every rule matching `path`.
-    pub(crate) fn add_headers(&self, path: &str, response: &mut Response) {
-        for (table, headers) in &self.headers {
-            if matches!(table.match_path(path), Ok(Some(_))) {
-                for (name, value) in headers {
-                    response.headers_mut().insert(name.clone(), value.clone());
-                }
+    /// The header rules the request meets.
+    pub(crate) fn headers_for(&self, request: &RequestView) -> MatchedHeaders {
+        MatchedHeaders(
+            self.headers
+                .iter()
+                .enumerate()
+                .filter(|(_, rule)| rule.source.applies(request))
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// Adds the headers of the rules met, later rules winning.
+    pub(crate) fn add_headers(&self, matched: &MatchedHeaders, response: &mut Response) {
+        for &i in &matched.0 {
+            for (name, value) in &self.headers[i].headers {
+                response.headers_mut().insert(name.clone(), value.clone());
             }
         }
     }
@@ -83,7 +144,7 @@ impl PathRules {
 
 /// Header names and values from the file, checked once at start-up.
 pub(crate) fn checked_headers(
-    headers: &std::collections::BTreeMap<String, String>,
+    headers: &BTreeMap<String, String>,
     line: Option<usize>,
 ) -> Result<Vec<(HeaderName, HeaderValue)>, ConfigError> {
     headers
@@ -102,52 +163,4 @@ pub(crate) fn checked_headers(
             Ok((name, value))
         })
         .collect()
-}
-
-fn single_route(key: &str, source: &str, line: Option<usize>) -> Result<RouteTable, ConfigError> {
-    let pattern = RoutePattern::parse(source).map_err(|e| rule_error(key, line, &e.to_string()))?;
-    RouteTable::build([(pattern, source.to_string())])
-        .map_err(|e| rule_error(key, line, &e.to_string()))
-}
-
-pub(crate) fn rule_error(key: &str, line: Option<usize>, problem: &str) -> ConfigError {
-    ConfigError::Rule {
-        key: key.to_string(),
-        line: line.unwrap_or(0),
-        problem: problem.to_string(),
-    }
-}
-
-/// A path the pattern answers, with `x` for every param: enough to test
-/// whether a rule's pattern overlaps a route.
-fn sample_path(pattern: &RoutePattern) -> Option<String> {
-    let names = pattern
-        .segments()
-        .iter()
-        .filter_map(PatternSegment::param_name);
-    let params = Params::from_pairs(names.map(|n| (&**n, "x")).collect::<Vec<_>>());
-    pattern.path_for(&params)
-}
-
-/// `destination` with `[name]` and `[...name]` replaced by the params.
-fn fill(destination: &str, params: &Params) -> String {
-    let mut filled = destination.to_string();
-    for (name, value) in params.iter() {
-        let text = match value {
-            ParamValue::One(one) => percent::encode(one).into_owned(),
-            ParamValue::Many(many) => many
-                .iter()
-                .map(|s| percent::encode(s))
-                .collect::<Vec<_>>()
-                .join("/"),
-        };
-        for placeholder in [
-            format!("[[...{name}]]"),
-            format!("[...{name}]"),
-            format!("[{name}]"),
-        ] {
-            filled = filled.replace(&placeholder, &text);
-        }
-    }
-    filled
 }

@@ -59,24 +59,28 @@ impl Handler<Dispatch> for SegmentActor {
     fn handle(&mut self, dispatch: Dispatch, _: &mut actix::Context<Self>) {
         let Dispatch {
             method,
-            request,
+            mut request,
             params,
             lookup,
             reply,
         } = dispatch;
         let segment = &self.segment;
         let cancellable = lookup.is_none();
+        let extensions = request.take_extensions();
         let answer = match segment.context_for(&request, params, self.revalidator.clone()) {
             Err(not_found) => Answer::Ready(not_found),
-            Ok(context) => match lookup {
-                Some(lookup) => {
-                    let segment = segment.clone();
-                    Answer::poll_once(Box::pin(async move {
-                        cached::respond(&segment, request, context, lookup).await
-                    }))
+            Ok(context) => {
+                let context = context.with_extensions(extensions);
+                match lookup {
+                    Some(lookup) => {
+                        let segment = segment.clone();
+                        Answer::poll_once(Box::pin(async move {
+                            cached::respond(&segment, request, context, lookup).await
+                        }))
+                    }
+                    None => segment.respond(method, request, context),
                 }
-                None => segment.respond(method, request, context),
-            },
+            }
         };
         // A closed reply is a client gone before its answer: nothing to do.
         match answer {

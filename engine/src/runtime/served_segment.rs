@@ -12,7 +12,7 @@ use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::http::{Method, StatusCode, Uri};
+use actix_web::http::StatusCode;
 use futures_util::FutureExt;
 use tokio::sync::oneshot;
 use trellis_cache::{CachePolicy, CacheStatus, Clock, SegmentCache, CACHE_STATUS};
@@ -31,12 +31,12 @@ use crate::api::request::Request;
 use crate::api::request_error::{
     ErrorContext, ErrorKind, ErroredRequest, RequestError, RevalidateReason,
 };
-use crate::api::request_head::RequestHead;
 use crate::api::response::Response;
 use crate::api::revalidator::Revalidator;
 use crate::api::segment::Segment;
 use crate::runtime::after_tasks::Budget;
 use crate::runtime::app_services::AppServices;
+use crate::runtime::error_report::{self, ReportedRequest};
 use crate::runtime::panics;
 use crate::runtime::site::Site;
 
@@ -97,6 +97,11 @@ impl ServedSegment {
     /// `STREAM_BODY`: the body is forwarded as it arrives, not read first.
     pub(crate) fn streams_body(&self) -> bool {
         self.stream_body
+    }
+
+    /// The deadline its functions (and the proxy, before them) run under.
+    pub(crate) fn max_duration(&self) -> Option<Duration> {
+        self.max_duration
     }
 
     /// `[server] compress`.
@@ -378,40 +383,7 @@ impl ServedSegment {
             kind,
             revalidate_reason,
         };
-        let called = std::panic::catch_unwind(AssertUnwindSafe(|| hook(error, request, &context)));
-        if let Err(panic) = called {
-            tracing::error!(
-                route = self.route(),
-                panic = panics::message(&*panic),
-                "on_request_error panicked"
-            );
-        }
-    }
-}
-
-/// What an error report names of a request, kept while the route function
-/// owns the request: its method, target and headers (shared, not copied).
-struct ReportedRequest {
-    method: Method,
-    uri: Uri,
-    head: Arc<RequestHead>,
-}
-
-impl ReportedRequest {
-    fn of(request: &Request) -> Self {
-        ReportedRequest {
-            method: request.method().clone(),
-            uri: request.uri().clone(),
-            head: request.head().clone(),
-        }
-    }
-
-    fn as_errored(&self) -> ErroredRequest<'_> {
-        ErroredRequest {
-            method: &self.method,
-            path: self.uri.path_and_query().map_or("/", |p| p.as_str()),
-            headers: &self.head.headers,
-        }
+        error_report::tell(hook, error, request, &context);
     }
 }
 

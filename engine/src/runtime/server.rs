@@ -29,7 +29,8 @@ use crate::runtime::readiness::Readiness;
 use crate::runtime::server_error::ServerError;
 use crate::runtime::shutdown;
 use crate::runtime::supervisor::Supervisor;
-use crate::runtime::worker::{serve, WorkerState};
+use crate::runtime::worker::serve;
+use crate::runtime::worker_state::WorkerState;
 
 /// A bound server, not yet serving.
 ///

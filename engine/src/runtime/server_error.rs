@@ -16,6 +16,9 @@ pub enum ServerError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     SharedStore(#[from] SharedStoreError),
+    /// The HTTP client that rewrites to other servers go through.
+    #[error("cannot start the HTTP client for rewrites: {0}")]
+    Upstream(#[source] reqwest::Error),
     #[error("cannot listen on {address}: {error}")]
     Bind { address: String, error: io::Error },
     /// The OpenTelemetry exporter could not be set up.

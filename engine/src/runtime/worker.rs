@@ -1,58 +1,37 @@
-//! A request's way through an HTTP worker: canonical path, match, body,
-//! `Dispatch` to the segment actor, response, delivery (form, 304), a span
-//! and a log line, and the request counted.
+//! A request's answer on an HTTP worker: routed (`routing`), then waited
+//! for where it is not known at once (the segment actor, an engine
+//! endpoint, an upstream server), with the headers the rules and the proxy
+//! add; then delivery (form, 304), a span and a log line, and the request
+//! counted.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix::Addr;
 use actix_web::body::{BodyStream, BoxBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderMap, HeaderValue};
-use actix_web::http::{StatusCode, Uri};
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
-use trellis_cache::{Lookup, RecentHits, CACHE_STATUS};
-use trellis_config::{CorsPolicy, LimitsConfig};
-use trellis_routes::RouteMatch;
+use trellis_cache::CACHE_STATUS;
+use url::Url;
 
-use crate::api::method::{self, HttpMethod};
+use crate::api::extensions::Extensions;
+use crate::api::method::HttpMethod;
 use crate::api::request::Request;
 use crate::api::response::{Body, Response};
 use crate::api::signal::AbortOnDrop;
-use crate::runtime::admin::EngineEndpoints;
-use crate::runtime::app_routes::AppRoutes;
-use crate::runtime::cached;
-use crate::runtime::cors;
 use crate::runtime::delivery::{self, Wants};
-use crate::runtime::draft_cookie;
-use crate::runtime::guard;
-use crate::runtime::local_segment::LocalSegment;
-use crate::runtime::messages::CacheLookup;
 use crate::runtime::request_metrics::WorkerMetrics;
+use crate::runtime::routing::{self, Added, RouteLabel, Routed, ToSegment};
 use crate::runtime::sent_body::SentBody;
-use crate::runtime::served_segment::ServedSegment;
-use crate::runtime::supervisor::Supervisor;
 use crate::runtime::upload;
-
-/// What each HTTP worker holds: the shared routes, its own segment actors
-/// (indexed by `SegmentId`), the cache hits it served a moment ago, and
-/// its block of request counts (none when metrics are off).
-pub(crate) struct WorkerState {
-    pub routes: Arc<AppRoutes>,
-    pub segments: Vec<LocalSegment>,
-    pub recent_hits: RefCell<RecentHits>,
-    pub supervisor: Addr<Supervisor>,
-    pub endpoints: Arc<EngineEndpoints>,
-    pub limits: LimitsConfig,
-    pub metrics: Option<Arc<WorkerMetrics>>,
-}
+use crate::runtime::upstream::Forwarded;
+use crate::runtime::worker_state::WorkerState;
 
 /// The one actix-web service: every request comes through here, in a span
 /// of its own (named `GET /route` for OpenTelemetry once routed). It takes the
@@ -89,7 +68,9 @@ async fn answer(
     };
     let compress = worker.routes.services.compress;
     let wants = Wants::of(req.method(), req.headers(), compress);
-    let (label, response, abort) = match route(&req, &worker, &wants) {
+    let mut added = Added::default();
+    let routed = routing::route(&req, &worker, &wants, &mut added).await;
+    let (label, mut response, abort) = match routed {
         Routed::Answered(label, response) => (label, response, None),
         Routed::Endpoint => {
             let answer = worker
@@ -99,12 +80,29 @@ async fn answer(
         }
         Routed::Segment(to) => {
             let label = to.label;
-            let (response, abort) = to_segment(&mut req, &worker, to).await;
+            let extensions = added
+                .proxy
+                .as_mut()
+                .map(|changes| std::mem::take(&mut changes.extensions))
+                .unwrap_or_default();
+            let headers = added.request_headers.take();
+            let (response, abort) = to_segment(&mut req, &worker, to, headers, extensions).await;
             (label, response, abort)
         }
+        Routed::Upstream(label, url) => {
+            let headers = added.request_headers.as_ref();
+            // Boxed: only rewrites to another server carry the client's state.
+            let forwarded = Box::pin(to_upstream(&mut req, &worker, url, headers));
+            (label, forwarded.await, None)
+        }
     };
-    let mut response = response;
-    worker.routes.rules.add_headers(req.path(), &mut response);
+    worker
+        .routes
+        .rules
+        .add_headers(&added.headers, &mut response);
+    if let Some(changes) = &added.proxy {
+        changes.apply_to_response(&mut response);
+    }
     let response = delivery::deliver(response, &wants, compress);
     let status = response.status();
     if let Some(counted) = counted {
@@ -140,167 +138,19 @@ async fn answer(
     Ok(req.into_response(into_http(response, abort)))
 }
 
-/// The matched route of a request, for its metrics and its span: the
-/// pattern and its slot (`-` and the last slot when none matched).
-#[derive(Clone, Copy)]
-struct RouteLabel<'w> {
-    index: usize,
-    pattern: &'w str,
-}
-
-impl<'w> RouteLabel<'w> {
-    fn none(worker: &WorkerState) -> Self {
-        RouteLabel {
-            index: worker.routes.segments.len(),
-            pattern: "-",
-        }
-    }
-
-    fn of(index: usize, segment: &'w ServedSegment) -> Self {
-        RouteLabel {
-            index,
-            pattern: segment.route(),
-        }
-    }
-}
-
-/// Where a request goes, decided without waiting. Most answers are known
-/// here (refusals, probes, redirects, 404s, preflights, fresh cache hits);
-/// only the engine's endpoints and the segment actors are waited for.
-enum Routed<'w> {
-    /// The response, and the matched route.
-    Answered(RouteLabel<'w>, Response),
-    Endpoint,
-    Segment(ToSegment<'w>),
-}
-
-/// A request for a segment's actor, matched and looked up in the cache.
-struct ToSegment<'w> {
-    segment: &'w ServedSegment,
-    label: RouteLabel<'w>,
-    matched: RouteMatch,
-    method: HttpMethod,
-    lookup: Option<CacheLookup>,
-    cors: Option<Cors<'w>>,
-}
-
-/// A segment's CORS policy, and the request's origin to answer it with.
-struct Cors<'w> {
-    policy: &'w CorsPolicy,
-    origin: Option<HeaderValue>,
-}
-
-impl Cors<'_> {
-    fn decorate(&self, response: &mut Response) {
-        cors::decorate(self.policy, self.origin.as_ref(), response);
-    }
-}
-
-fn route<'w>(req: &ServiceRequest, worker: &'w WorkerState, wants: &Wants) -> Routed<'w> {
-    let unmatched = RouteLabel::none(worker);
-    let Some(method) = HttpMethod::from_method(req.method()) else {
-        return Routed::Answered(unmatched, method::unknown_method());
-    };
-    if let Some(refused) = guard::check(req.request(), &worker.limits) {
-        return Routed::Answered(unmatched, refused);
-    }
-    // Before the Host check: load balancers probe with a Host of their own.
-    if let Some(probe) = worker.endpoints.readiness.probe(req.request()) {
-        return Routed::Answered(unmatched, probe);
-    }
-    if let Some(refused) = worker.routes.site.refuses_host(req.headers()) {
-        return Routed::Answered(unmatched, refused);
-    }
-    if let Some(location) = canonical_location(req.uri()) {
-        return Routed::Answered(unmatched, permanent_redirect(&location));
-    }
-    if let Some(redirect) = worker.routes.rules.redirect(req.path(), req.uri().query()) {
-        return Routed::Answered(unmatched, redirect);
-    }
-    if worker.endpoints.serves(req.path()) {
-        return Routed::Endpoint;
-    }
-    let matched = match worker.routes.table.match_path(req.path()) {
-        Ok(Some(matched)) => matched,
-        Ok(None) => {
-            let not_found = Response::json_error(StatusCode::NOT_FOUND, "not found");
-            return Routed::Answered(unmatched, not_found);
-        }
-        Err(error) => {
-            let bad = Response::json_error(StatusCode::BAD_REQUEST, &error.to_string());
-            return Routed::Answered(unmatched, bad);
-        }
-    };
-    let index = matched.segment.index();
-    let segment = &worker.routes.segments[index];
-    let label = RouteLabel::of(index, segment);
-    let cors = match segment.cors() {
-        Some(policy) => {
-            if let Some(preflight) =
-                cors::preflight(policy, req.method(), req.headers(), segment.allow())
-            {
-                return Routed::Answered(label, preflight);
-            }
-            // The headers move into the route function's request: keep the origin.
-            let origin = req.headers().get(header::ORIGIN).cloned();
-            Some(Cors { policy, origin })
-        }
-        None => None,
-    };
-    // A request in draft mode goes past the cache, as in Next.js.
-    let cached = segment.caches(method)
-        && !draft_cookie::carries(req.headers(), &worker.routes.services.draft);
-    // A fresh hit is answered here, with no hop to the actor: it must cost
-    // no more than the cheapest handler.
-    let lookup = if cached {
-        let headers = req.headers();
-        let key = segment
-            .cache
-            .key(req.path(), req.uri().query(), |name| headers.get(name));
-        let found = worker.recent_hits.borrow_mut().lookup(&segment.cache, &key);
-        if let Lookup::Fresh(entry) = &found {
-            let mut response = cached::hit(segment, entry, wants.accept());
-            if let Some(cors) = &cors {
-                cors.decorate(&mut response);
-            }
-            return Routed::Answered(label, response);
-        }
-        Some(CacheLookup {
-            key: key.into_owned(),
-            found,
-            accept: wants.accept(),
-        })
-    } else {
-        None
-    };
-    Routed::Segment(ToSegment {
-        segment,
-        label,
-        matched,
-        method,
-        lookup,
-        cors,
-    })
-}
-
 /// The segment actor's answer, CORS-labelled, and for a request that
 /// reached the route the guard that aborts it if the client goes away
-/// before its answer is sent.
+/// before its answer is sent. `headers` are the proxy's, when it changed
+/// the client's; `extensions`, the values it handed over.
 async fn to_segment(
     req: &mut ServiceRequest,
     worker: &WorkerState,
-    to: ToSegment<'_>,
+    mut to: ToSegment<'_>,
+    headers: Option<HeaderMap>,
+    extensions: Extensions,
 ) -> (Response, Option<AbortOnDrop>) {
-    let ToSegment {
-        segment,
-        matched,
-        method,
-        lookup,
-        cors,
-        ..
-    } = to;
-    let (mut response, abort) = match dispatch(req, worker, segment, matched, method, lookup).await
-    {
+    let cors = to.cors.take();
+    let (mut response, abort) = match dispatch(req, worker, to, headers, extensions).await {
         Ok((response, abort)) => (response, Some(abort)),
         Err(refused) => (refused, None),
     };
@@ -315,11 +165,18 @@ async fn to_segment(
 async fn dispatch(
     req: &mut ServiceRequest,
     worker: &WorkerState,
-    served: &ServedSegment,
-    matched: RouteMatch,
-    method: HttpMethod,
-    lookup: Option<CacheLookup>,
+    to: ToSegment<'_>,
+    headers: Option<HeaderMap>,
+    extensions: Extensions,
 ) -> Result<(Response, AbortOnDrop), Response> {
+    let ToSegment {
+        segment: served,
+        matched,
+        method,
+        lookup,
+        uri,
+        ..
+    } = to;
     let payload = req.take_payload();
     let limit = served.body_limit().unwrap_or(worker.limits.body_bytes);
     let timeout = worker.limits.body_timeout();
@@ -341,11 +198,12 @@ async fn dispatch(
         .visitor(req.peer_addr().map(|peer| peer.ip()));
     let mut request = Request::new(
         req.method().clone(),
-        req.uri().clone(),
-        std::mem::take(req.headers_mut()),
+        uri.unwrap_or_else(|| req.uri().clone()),
+        headers.unwrap_or_else(|| std::mem::take(req.headers_mut())),
         body,
         origin,
-    );
+    )
+    .with_extensions(extensions);
     if let Some(streamed) = streamed {
         request.stream_body(streamed);
     }
@@ -370,38 +228,34 @@ async fn dispatch(
     }
 }
 
-/// Where a path with a trailing or doubled slash, or a backslash, belongs,
-/// as Next.js redirects it: `\` read as `/` (browsers read it so), slashes
-/// collapsed, the trailing one dropped, query kept. The result starts with
-/// one `/` and a segment, never `//` or `/\`, which a browser would take
-/// for another host (`/\evil.example` is `http://evil.example/`). An
-/// encoded `%5C` is no separator and stays as it is.
-fn canonical_location(uri: &Uri) -> Option<String> {
-    let path = uri.path();
-    let doubled = || path.as_bytes().windows(2).any(|pair| pair == b"//");
-    let needs_redirect = path.contains('\\') || (path != "/" && (path.ends_with('/') || doubled()));
-    if !needs_redirect {
-        return None;
-    }
-    let mut location: String = path
-        .split(['/', '\\'])
-        .filter(|s| !s.is_empty())
-        .flat_map(|s| ["/", s])
-        .collect();
-    if location.is_empty() {
-        location.push('/');
-    }
-    if let Some(query) = uri.query() {
-        location.push('?');
-        location.push_str(query);
-    }
-    Some(location)
-}
-
-fn permanent_redirect(location: &str) -> Response {
-    Response::to_location(StatusCode::PERMANENT_REDIRECT, location).unwrap_or_else(|| {
-        Response::json_error(StatusCode::BAD_REQUEST, "invalid characters in path")
-    })
+/// A rewrite to another server: the request's body streamed there as it
+/// arrives, the answer streamed back. `headers` are the proxy's, when it
+/// changed the client's.
+async fn to_upstream(
+    req: &mut ServiceRequest,
+    worker: &WorkerState,
+    url: Url,
+    headers: Option<&HeaderMap>,
+) -> Response {
+    let Some(upstream) = &worker.routes.upstream else {
+        tracing::error!(
+            "a rewrite to another server, and no client for it: this is a bug in Trellis"
+        );
+        return Response::empty(StatusCode::INTERNAL_SERVER_ERROR);
+    };
+    let payload = req.take_payload();
+    let headers = headers.unwrap_or(req.headers());
+    let peer = req.peer_addr().map(|peer| peer.ip());
+    let origin = worker.routes.site.visitor(peer);
+    let base = origin.base(headers);
+    let forwarded = Forwarded {
+        peer,
+        base: &base,
+        from_trusted_proxy: origin.through_trusted_proxy(),
+    };
+    upstream
+        .forward(url, req.method(), headers, payload, forwarded)
+        .await
 }
 
 /// Reads the body up to `limit` bytes; a larger one is refused with 413
@@ -519,48 +373,4 @@ fn into_http(mut response: Response, abort: Option<AbortOnDrop>) -> HttpResponse
     let mut http = HttpResponse::with_body(status, body);
     *http.headers_mut() = headers;
     http
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn location(uri: &'static str) -> Option<String> {
-        canonical_location(&Uri::from_static(uri))
-    }
-
-    #[test]
-    fn trailing_and_doubled_slashes_redirect_keeping_the_query() {
-        assert_eq!(location("/api/hello/"), Some("/api/hello".into()));
-        assert_eq!(location("/api//hello?x=1"), Some("/api/hello?x=1".into()));
-        assert_eq!(location("//evil.example/"), Some("/evil.example".into()));
-        assert_eq!(location("///"), Some("/".into()));
-        assert_eq!(location("/"), None);
-        assert_eq!(location("/api/hello?x=/"), None);
-    }
-
-    #[test]
-    fn a_backslash_is_a_slash_so_no_location_names_another_host() {
-        assert_eq!(location("/\\evil.example/"), Some("/evil.example".into()));
-        assert_eq!(location("/\\/evil.example"), Some("/evil.example".into()));
-        assert_eq!(location("/\\\\evil.example"), Some("/evil.example".into()));
-        assert_eq!(location("/a\\b?q=\\"), Some("/a/b?q=\\".into()));
-        assert_eq!(location("/\\"), Some("/".into()));
-        for uri in ["/\\evil.example/", "//\\evil.example", "/\\/\\x/"] {
-            let location = location(uri).unwrap();
-            assert!(
-                !location.starts_with("//") && !location.starts_with("/\\"),
-                "{uri}: {location}"
-            );
-        }
-    }
-
-    #[test]
-    fn an_encoded_backslash_is_no_separator() {
-        assert_eq!(location("/%5Cevil.example"), None);
-        assert_eq!(
-            location("/%5Cevil.example/"),
-            Some("/%5Cevil.example".into())
-        );
-    }
 }

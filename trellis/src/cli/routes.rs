@@ -1,11 +1,12 @@
-//! `trellis routes`: the route table with each route's effective config, as
-//! `next build` prints its routes.
+//! `trellis routes`: the route table with each route's effective config,
+//! and the proxy with its matcher, as `next build` prints its routes.
 
 use std::process::ExitCode;
 
-use crate::{Config, RouteKind, RouteSummary, Router};
+use crate::{Config, ProxySummary, RouteKind, RouteSummary, Router};
 
 pub fn run(router: Router, config: &Config) -> ExitCode {
+    let proxy = router.proxy_summary();
     let mut rows = match router.summary(config) {
         Ok(rows) => rows,
         Err(error) => {
@@ -41,10 +42,22 @@ pub fn run(router: Router, config: &Config) -> ExitCode {
             details(row)
         );
     }
+    if let Some(proxy) = proxy {
+        println!();
+        println!("ƒ Proxy (Middleware)  {}", proxy_line(&proxy));
+    }
     println!();
     println!("○  (Static)   made once and served from the cache, revalidated as shown");
     println!("ƒ  (Dynamic)  made on every request");
     ExitCode::SUCCESS
+}
+
+/// Where the proxy comes from and the paths it runs for.
+fn proxy_line(proxy: &ProxySummary) -> String {
+    match &proxy.matcher {
+        Some(entries) => format!("{}  matcher: {}", proxy.source, entries.join(", ")),
+        None => format!("{}  every path", proxy.source),
+    }
 }
 
 /// The rest of the effective config, where it differs from the defaults.
