@@ -1,7 +1,7 @@
 //! `on_request_error`: the app's hook hears of every internal error, panic
-//! and timeout of a route function, every failed background regeneration
-//! and failed `after()` callback, with the request and where it happened;
-//! answers such as a 404 are no failure. The demo's
+//! and timeout of a route function or the proxy, every failed background
+//! regeneration and failed `after()` callback, with the request and where
+//! it happened; answers such as a 404 are no failure. The demo's
 //! `app/instrumentation.rs` is found and registered by the build.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use trellis::{Clock, ErrorContext, ErroredRequest, RequestError, Response, Router, Segment};
+use trellis::{
+    Clock, ErrorContext, ErroredRequest, Proxy, RequestError, Response, Router, Segment,
+};
 
 use crate::test_app::{eventually, serve_demo, spawn_router, spawn_with, test_config};
 
@@ -88,6 +90,48 @@ async fn errors_panics_and_timeouts_are_reported_with_the_request_and_404s_are_n
             "route - /fails/[id] GET /fails/7?x=1 yes: broken",
             "route - /panics GET /panics -: panicked: boom",
             "route - /slow GET /slow -: ran past maxDuration (1s)",
+        ]
+    );
+}
+
+#[actix_web::test]
+async fn the_proxys_errors_panics_and_timeouts_are_reported_as_the_proxys_and_404s_are_not() {
+    let router = Router::new()
+        .route(
+            "/p/[kind]",
+            Segment::new()
+                .get(|_, _| async { Ok(Response::text("the route")) })
+                .max_duration(1),
+        )
+        .proxy_matching(["/p/:kind"], |req, _| async move {
+            match req.next_url().pathname() {
+                "/p/fails" => Err("proxy broke".into()),
+                "/p/panics" => panic!("proxy boom"),
+                "/p/slow" => {
+                    trellis::time::sleep(Duration::from_secs(5)).await;
+                    Ok(Proxy::next())
+                }
+                "/p/missing" => Err(trellis::not_found()),
+                _ => Ok(Proxy::next()),
+            }
+        });
+    let (router, reports) = reporting(router);
+    let app = spawn_router(router);
+    assert_eq!(app.get("/p/missing").await.status(), 404);
+    assert_eq!(app.get("/p/fine").await.status(), 200);
+    assert_eq!(
+        app.get_with("/p/fails?x=1", "x-test", "yes").await.status(),
+        500
+    );
+    assert_eq!(app.get("/p/panics").await.status(), 500);
+    assert_eq!(app.get("/p/slow").await.status(), 504);
+    let reports = reported(&reports, 3).await;
+    assert_eq!(
+        reports,
+        [
+            "proxy - Router::proxy_matching GET /p/fails?x=1 yes: proxy broke",
+            "proxy - Router::proxy_matching GET /p/panics -: panicked: proxy boom",
+            "proxy - Router::proxy_matching GET /p/slow -: ran past maxDuration (1s)",
         ]
     );
 }

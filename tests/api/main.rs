@@ -6,6 +6,7 @@ mod chromium;
 mod redis_server;
 mod scratch_dir;
 mod test_app;
+mod upstream_server;
 
 // The longest test (it builds a crate), first in name order so that
 // libtest starts it first and the others run beside its build.
@@ -23,6 +24,7 @@ mod compression;
 mod concurrency;
 mod conditional;
 mod deadlines;
+mod demo_proxy;
 mod error_hook;
 mod errors;
 mod memory;
@@ -30,13 +32,16 @@ mod methods;
 mod operations;
 mod params;
 mod probes;
+mod proxy;
 mod request_helpers;
 mod requests;
 mod responses;
 mod routing;
+mod routing_rules;
 mod shared_cache;
 mod shared_hardening;
 mod telemetry;
+mod upstream;
 
 /// The demo app, built from `app/` exactly as its binary builds it.
 mod app {

@@ -9,31 +9,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use trellis::{Clock, Config, Response, Router, Segment};
 
-use crate::test_app::{json, serve_demo, spawn_app, spawn_with, test_config, trellis, TestApp};
-
-/// A config file in a fresh temporary folder, removed on drop.
-struct ConfigFile(std::path::PathBuf);
-
-impl ConfigFile {
-    fn new(name: &str, text: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("trellis-config-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("trellis.toml");
-        std::fs::write(&file, text).unwrap();
-        ConfigFile(file)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for ConfigFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(self.0.parent().unwrap());
-    }
-}
+use crate::test_app::{
+    json, serve_demo, spawn_app, spawn_with, test_config, trellis, ConfigFile, TestApp,
+};
 
 #[actix_web::test]
 async fn check_config_accepts_a_good_file_and_names_the_line_of_a_bad_one() {
@@ -63,7 +41,7 @@ async fn check_config_accepts_a_good_file_and_names_the_line_of_a_bad_one() {
             "line 5",
         ),
         (
-            "[[headers]]\nsource = \"/nothing/[x]\"\nheaders = { x-a = \"1\" }\n",
+            "[[redirects]]\nsource = \"/old/:slug\"\ndestination = \"/new/:id\"\npermanent = true\n",
             "line 2",
         ),
     ];

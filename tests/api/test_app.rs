@@ -32,7 +32,10 @@ pub const ADMIN_TOKEN: &str = "test-admin-token";
 /// cache tests move a manual clock and expect nothing to move on its own.
 /// The admin token is [`ADMIN_TOKEN`].
 pub fn test_config() -> Config {
-    let mut config = Config::default();
+    for_tests(Config::default())
+}
+
+fn for_tests(mut config: Config) -> Config {
     config.server.port = 0;
     config.server.workers = 1;
     config.cache.tick_ms = 0;
@@ -114,10 +117,16 @@ impl TestApp {
     /// Sends `request_line` and a `Host` header as they are, byte for byte,
     /// for paths a URL library would tidy; returns the whole response text.
     pub async fn raw(&self, request_line: &str) -> String {
+        let request = format!("{request_line}\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        self.raw_request(&request).await
+    }
+
+    /// Sends `request` (a whole HTTP/1.1 request head, `Connection: close`
+    /// included) byte for byte; returns the whole response text.
+    pub async fn raw_request(&self, request: &str) -> String {
         let mut stream = tokio::net::TcpStream::connect(self.address.trim_start_matches("http://"))
             .await
             .expect("the server accepts");
-        let request = format!("{request_line}\r\nHost: localhost\r\nConnection: close\r\n\r\n");
         stream
             .write_all(request.as_bytes())
             .await
@@ -158,6 +167,36 @@ where
 /// The body of a JSON response.
 pub async fn json(response: Response) -> serde_json::Value {
     response.json().await.expect("a JSON body")
+}
+
+/// A config file in a fresh temporary folder, removed on drop.
+pub struct ConfigFile(std::path::PathBuf);
+
+impl ConfigFile {
+    pub fn new(name: &str, text: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("trellis-config-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("trellis.toml");
+        std::fs::write(&file, text).unwrap();
+        ConfigFile(file)
+    }
+
+    pub fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for ConfigFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.0.parent().unwrap());
+    }
+}
+
+/// `text` as a config file, with [`test_config`]'s port, worker, timer and
+/// token: the rules of a test, served the way every test serves.
+pub fn config_with(text: &str) -> Config {
+    for_tests(Config::parse(text).expect("the test's config parses"))
 }
 
 /// Runs the demo's binary (the `trellis` command line, with the demo's
