@@ -9,7 +9,10 @@
 # run for each count in CONNECTIONS. Within a round, each path is measured
 # in SLICES alternating slices (floor, raw, Trellis, floor, raw, ...), so
 # that the machine's drift over seconds falls on all three alike. Then wrk
-# and `trellis bench` load the same Trellis path, if wrk is installed.
+# and `trellis bench` load the same Trellis path, if wrk is installed, and
+# Trellis is set against itself: compressed and counted hits against plain
+# ones, and (benches/proxied.rs) a route behind a proxy returning next() or
+# reached through a rewrite against the same route without either.
 #
 #   benches/compare.sh     # SLICES=6 of DURATION=1s each, CONNECTIONS="32 64"
 #   PATHS="hello posts" CONNECTIONS=32 benches/compare.sh    # only those
@@ -31,12 +34,14 @@ TRELLIS_PORT=3902
 FLOOR_PORT=3903
 BIG_PORT=3904
 UNCOUNTED_PORT=3905
+PROXIED_PORT=3906
 
-cargo build --release --quiet --bin trellis-demo --example raw-actix --example floor --example cached-body
+cargo build --release --quiet --bin trellis-demo --example raw-actix --example floor --example cached-body --example trellis-proxied
 BIN=target/release/trellis-demo
 RAW=target/release/examples/raw-actix
 FLOOR=target/release/examples/floor
 BIG=target/release/examples/cached-body
+PROXIED=target/release/examples/trellis-proxied
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -50,11 +55,14 @@ taskset -c 0 "$FLOOR" "$FLOOR_PORT" & pids+=($!); FLOOR_PID=$!
 RUST_LOG=warn TRELLIS_CACHE__TICK_MS=1000 taskset -c 0 "$BIG" "$BIG_PORT" >/dev/null & pids+=($!); BIG_PID=$!
 # The same demo counting no request metrics, for the `counting` row.
 RUST_LOG=warn TRELLIS_CACHE__TICK_MS=1000 TRELLIS_ADMIN__METRICS=false taskset -c 0 "$BIN" serve --port "$UNCOUNTED_PORT" --workers 1 & pids+=($!); UNCOUNTED_PID=$!
+# /api/hello plain, behind a proxy and through a rewrite, for the last rows.
+RUST_LOG=warn taskset -c 0 "$PROXIED" "$PROXIED_PORT" 1 & pids+=($!); PROXIED_PID=$!
 wait_for "http://127.0.0.1:$RAW_PORT/api/hello"
 wait_for "http://127.0.0.1:$TRELLIS_PORT/api/hello"
 wait_for "http://127.0.0.1:$FLOOR_PORT/posts"
 wait_for "http://127.0.0.1:$BIG_PORT/big"
 wait_for "http://127.0.0.1:$UNCOUNTED_PORT/api/hello"
+wait_for "http://127.0.0.1:$PROXIED_PORT/api/hello"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -178,10 +186,12 @@ pair() {
 }
 
 TRELLIS="http://127.0.0.1:$TRELLIS_PORT"
+PROXIED="http://127.0.0.1:$PROXIED_PORT"
 echo
 echo "Trellis against itself, $SLICES alternating slices each (A | B | B / A):"
 echo "(posts gzip, big gzip: A plain hits, B the same hits with accept-encoding: gzip, br; big is 10 KB, sent brotli)"
 echo "(counting: A /posts on an instance with [admin] metrics = false, B /posts counted)"
+echo "(proxy-next, rewrite: A /api/hello outside a proxy's matcher, B the same route behind a proxy returning next(), or behind a beforeFiles rewrite; the goal for proxy-next is rps x of 0.90 or more)"
 for round in 1 2; do
   echo
   echo "round $round"
@@ -189,4 +199,6 @@ for round in 1 2; do
   pair "posts gzip" "$TRELLIS_PID" "$TRELLIS/posts" "$TRELLIS_PID" "$TRELLIS/posts" -H 'accept-encoding: gzip, br'
   pair "big gzip" "$TRELLIS_PID" "$TRELLIS/api/big" "$TRELLIS_PID" "$TRELLIS/api/big" -H 'accept-encoding: gzip, br'
   pair "counting" "$UNCOUNTED_PID" "http://127.0.0.1:$UNCOUNTED_PORT/posts" "$TRELLIS_PID" "$TRELLIS/posts"
+  pair "proxy-next" "$PROXIED_PID" "$PROXIED/api/hello" "$PROXIED_PID" "$PROXIED/behind/hello"
+  pair "rewrite" "$PROXIED_PID" "$PROXIED/api/hello" "$PROXIED_PID" "$PROXIED/rewritten/hello"
 done

@@ -7,7 +7,9 @@
 //! Trellis, hands every request to an actor. `/posts` answers the bytes of
 //! a Trellis cache hit of `/posts`, fixed: the floor for a hit. `/big`
 //! answers a 1 MiB body made once, as `cached-body` serves it from its
-//! cache.
+//! cache. As the demo does with its `trellis.toml` and `app/proxy.rs`,
+//! every answer says `x-frame-options: DENY` and every `/api` answer has a
+//! new `x-request-id`.
 //!
 //! `cargo run --release --example raw-actix -- PORT WORKERS [KEEP_ALIVE_SECS]`
 //!
@@ -18,12 +20,20 @@ use std::time::Duration;
 
 use actix::{Actor, Addr, Context, Handler, Message, MessageResult};
 use actix_web::http::KeepAlive;
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use bytes::Bytes;
 use serde_json::{json, Value};
 
+/// What the demo's proxy gives every `/api` answer.
+fn with_request_id() -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response.insert_header(("x-request-id", uuid::Uuid::new_v4().to_string()));
+    response
+}
+
 async fn hello() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "message": "Hello World" }))
+    with_request_id().json(json!({ "message": "Hello World" }))
 }
 
 struct HelloActor;
@@ -48,7 +58,7 @@ impl Handler<Hello> for HelloActor {
 
 async fn hello_via_actor(actor: web::Data<Addr<HelloActor>>) -> HttpResponse {
     match actor.send(Hello).await {
-        Ok(body) => HttpResponse::Ok().json(body),
+        Ok(body) => with_request_id().json(body),
         Err(_) => HttpResponse::ServiceUnavailable().finish(),
     }
 }
@@ -94,6 +104,7 @@ async fn main() -> std::io::Result<()> {
     let body = web::Data::new(BigBody(Bytes::from(vec![b'x'; 1 << 20])));
     HttpServer::new(move || {
         App::new()
+            .wrap(DefaultHeaders::new().add(("x-frame-options", "DENY")))
             .app_data(web::Data::new(HelloActor.start()))
             .app_data(body.clone())
             .route("/api/hello", web::get().to(hello))
