@@ -4,7 +4,9 @@
 //! `MAX_DURATION` turned into answers and told to the error hook, as a
 //! route function's are.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::task::Poll;
 use std::time::Duration;
 
 use actix_web::http::header::{self, HeaderMap};
@@ -140,12 +142,13 @@ impl AppProxy {
     }
 
     /// Runs the proxy function for `request` at `path` (as matched),
-    /// within `limit` (the route's `MAX_DURATION`) when there is one.
+    /// within `limit()` (the route's deadline) when there is one: asked
+    /// only of a proxy that waits.
     pub(crate) async fn run(
         &self,
         request: Request,
         path: &str,
-        limit: Option<Duration>,
+        limit: impl FnOnce() -> Option<Duration>,
     ) -> (Decision, ProxyChanges) {
         let cookies = CookieStore::new(request.cookie_headers());
         let context = ProxyContext::new(path, cookies.clone());
@@ -158,20 +161,27 @@ impl AppProxy {
         let report = |error: RequestError<'_>| self.report(&error, reported.as_ref());
         let call =
             AssertUnwindSafe(async { (self.function)(request, context).await }).catch_unwind();
-        let outcome = match limit {
-            Some(limit) => match actix_rt::time::timeout(limit, call).await {
-                Ok(outcome) => outcome,
-                Err(_) => {
-                    tracing::warn!(proxy = self.source, ?limit, "proxy ran past maxDuration");
-                    report(RequestError::TimedOut(limit));
-                    let late = Response::json_error(
-                        StatusCode::GATEWAY_TIMEOUT,
-                        "proxy ran past maxDuration",
-                    );
-                    return (Decision::Answer(late), ProxyChanges::default());
-                }
+        let mut call = std::pin::pin!(call);
+        // Polled once first: most proxies decide without waiting, and those
+        // arm no timer.
+        let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+        let outcome = match first {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => match limit() {
+                Some(limit) => match actix_rt::time::timeout(limit, call).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        tracing::warn!(proxy = self.source, ?limit, "proxy ran past maxDuration");
+                        report(RequestError::TimedOut(limit));
+                        let late = Response::json_error(
+                            StatusCode::GATEWAY_TIMEOUT,
+                            "proxy ran past maxDuration",
+                        );
+                        return (Decision::Answer(late), ProxyChanges::default());
+                    }
+                },
+                None => call.await,
             },
-            None => call.await,
         };
         let proxy = match outcome {
             Ok(Ok(proxy)) => proxy,

@@ -177,7 +177,7 @@ pub(crate) async fn route<'w>(
     let mut path = Cow::Borrowed(app_path);
     let mut query = query.map(Cow::Borrowed);
     if let (Some(proxy), Some(matched_path)) = (proxy, &matched_path) {
-        let limit = routes.max_duration_at(app_path);
+        let limit = || routes.max_duration_at(app_path);
         let origin = routes.site.visitor(req.peer_addr().map(|peer| peer.ip()));
         let request = Request::new(
             req.method().clone(),
