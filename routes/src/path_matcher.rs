@@ -68,7 +68,8 @@ struct Key {
     repeated: Option<String>,
 }
 
-/// What can be decided without the regex.
+/// What can be decided without the regex. Each literal is spelled as a
+/// decoded path spells it (`%` as `%25`), so comparing it is one pass.
 #[derive(Debug)]
 enum Shape {
     /// No parameters: this literal, with or without a trailing `/`.
@@ -139,7 +140,9 @@ impl PathMatcher {
     }
 
     /// The literal text every match starts with (`/api` for
-    /// `/api/:path*`, empty for `/:path*`), as written.
+    /// `/api/:path*`, empty for `/:path*`), as a decoded path spells it:
+    /// ASCII case aside, a path that does not start with it, and has no
+    /// `%` that decoding could turn into it, matches nothing.
     pub fn literal_prefix(&self) -> &str {
         match &self.shape {
             Shape::Exact(literal) | Shape::Under { literal, .. } | Shape::Regex { literal } => {
@@ -451,10 +454,10 @@ fn param_regex(param: &ParamToken) -> String {
 fn shape(tokens: &[Token]) -> Shape {
     match tokens {
         [] => Shape::Exact(String::new()),
-        [Token::Text(text)] => Shape::Exact(text.clone()),
+        [Token::Text(text)] => Shape::Exact(as_path(text)),
         [Token::Param(param)] | [Token::Text(_), Token::Param(param)] if is_catch_all(param) => {
             let literal = match tokens {
-                [Token::Text(text), _] => text.clone(),
+                [Token::Text(text), _] => as_path(text),
                 _ => String::new(),
             };
             Shape::Under {
@@ -464,7 +467,7 @@ fn shape(tokens: &[Token]) -> Shape {
         }
         _ => Shape::Regex {
             literal: match tokens.first() {
-                Some(Token::Text(text)) => text.clone(),
+                Some(Token::Text(text)) => as_path(text),
                 _ => String::new(),
             },
         },
@@ -479,16 +482,12 @@ fn is_catch_all(param: &ParamToken) -> bool {
         && matches!(param.modifier, Some('*' | '+'))
 }
 
-/// `literal` as the regex reads it: `%` stands for `%25`.
-fn as_path(literal: &str) -> Cow<'_, str> {
-    match literal.contains('%') {
-        true => Cow::Owned(literal.replace('%', "%25")),
-        false => Cow::Borrowed(literal),
-    }
+/// `literal` as a decoded path spells it: `%` stands for `%25`.
+fn as_path(literal: &str) -> String {
+    literal.replace('%', "%25")
 }
 
 fn starts_with_ignoring_ascii_case(path: &str, literal: &str) -> bool {
-    let literal = as_path(literal);
     path.as_bytes()
         .get(..literal.len())
         .is_some_and(|start| start.eq_ignore_ascii_case(literal.as_bytes()))
@@ -496,7 +495,6 @@ fn starts_with_ignoring_ascii_case(path: &str, literal: &str) -> bool {
 
 /// The literal, with or without one trailing `/`.
 fn exact(path: &str, literal: &str) -> bool {
-    let literal = as_path(literal);
     let path = path.as_bytes();
     let same = |p: &[u8]| p.eq_ignore_ascii_case(literal.as_bytes());
     same(path) || path.strip_suffix(b"/").is_some_and(same)
@@ -508,7 +506,7 @@ fn under(path: &str, literal: &str, at_least_one: bool) -> bool {
     if !starts_with_ignoring_ascii_case(path, literal) {
         return false;
     }
-    let rest = &path[as_path(literal).len()..];
+    let rest = &path[literal.len()..];
     if rest.is_empty() || rest == "/" {
         return !at_least_one;
     }
