@@ -130,6 +130,15 @@ impl AppProxy {
     /// Whether the proxy runs for the request; for an engine endpoint, only
     /// when an entry names it. A path a matcher gives up on counts as
     /// covered: the proxy may be what guards it.
+    /// The literal text each matcher entry's paths start with; `""` for a
+    /// proxy without a matcher, which sees every path.
+    pub(crate) fn literal_prefixes(&self) -> Vec<&str> {
+        match &self.entries {
+            None => vec![""],
+            Some(entries) => entries.iter().map(|e| e.path.literal_prefix()).collect(),
+        }
+    }
+
     pub(crate) fn covers(&self, request: &RequestView, endpoint: bool) -> bool {
         let Some(entries) = &self.entries else {
             return !endpoint;

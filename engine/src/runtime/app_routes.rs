@@ -29,6 +29,7 @@ use crate::runtime::served_segment::ServedSegment;
 use crate::runtime::server_error::ServerError;
 use crate::runtime::site::Site;
 use crate::runtime::upstream::Upstream;
+use crate::runtime::watched_paths::WatchedPaths;
 
 /// The built routes: the matcher, the segments indexed by `SegmentId`, the
 /// cache they share, the file's path rules and rewrites, and the proxy.
@@ -43,9 +44,9 @@ pub(crate) struct AppRoutes {
     pub rewrites: Rewrites,
     pub proxy: Option<AppProxy>,
     pub layout: PathLayout,
-    /// Whether any rule or the proxy looks at requests: without one, a
-    /// request's path is never decoded for them.
-    pub reads_requests: bool,
+    /// The paths the rules and the proxy can see: any other is never
+    /// decoded for them.
+    pub watched: WatchedPaths,
     /// The client for rewrites to other servers, when any can happen.
     pub upstream: Option<Upstream>,
     pub site: Arc<Site>,
@@ -108,8 +109,12 @@ impl AppRoutes {
             ),
             false => None,
         };
-        let reads_requests =
-            rules.has_headers() || rules.has_redirects() || rewrites.any_rule() || proxy.is_some();
+        let proxy_prefixes = proxy.as_ref().map(AppProxy::literal_prefixes);
+        let watched = WatchedPaths::new(
+            rules
+                .literal_prefixes()
+                .chain(proxy_prefixes.iter().flatten().copied()),
+        );
         let static_routes = table
             .routes()
             .iter()
@@ -200,7 +205,7 @@ impl AppRoutes {
             rewrites,
             proxy,
             layout,
-            reads_requests,
+            watched,
             upstream,
             site,
             services,

@@ -51,5 +51,6 @@ pub(crate) mod supervisor;
 pub(crate) mod telemetry;
 pub(crate) mod upload;
 pub(crate) mod upstream;
+pub(crate) mod watched_paths;
 pub(crate) mod worker;
 pub(crate) mod worker_state;

@@ -48,15 +48,14 @@ impl PathLayout {
     /// separator and stays as it is.
     pub(crate) fn redirect(&self, uri: &Uri) -> Option<String> {
         let path = uri.path();
-        let doubled = || path.as_bytes().windows(2).any(|pair| pair == b"//");
-        // Most paths need nothing: decided without building anything.
+        // Most paths need nothing: decided in one pass, building nothing.
         let trailing_differs = path != "/"
             && match self.trailing {
                 TrailingSlash::Remove => path.ends_with('/'),
                 TrailingSlash::Add => path.ends_with('/') == is_file(path),
                 TrailingSlash::Keep => false,
             };
-        if !path.contains('\\') && !trailing_differs && !doubled() {
+        if !trailing_differs && !has_backslash_or_double_slash(path) {
             return None;
         }
         let segments: Vec<&str> = path.split(['/', '\\']).filter(|s| !s.is_empty()).collect();
@@ -96,6 +95,16 @@ impl PathLayout {
             false => Some(path),
         }
     }
+}
+
+/// Whether `path` has a `\\` or a `//`.
+fn has_backslash_or_double_slash(path: &str) -> bool {
+    let mut previous = 0;
+    path.bytes().any(|byte| {
+        let odd = byte == b'\\' || (byte == b'/' && previous == b'/');
+        previous = byte;
+        odd
+    })
 }
 
 /// A file, as Next.js's trailing-slash rule tells one: its last segment has

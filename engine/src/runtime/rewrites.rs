@@ -69,11 +69,9 @@ impl Rewrites {
         Ok(rewrites)
     }
 
-    /// Whether there is any rewrite at all.
-    pub(crate) fn any_rule(&self) -> bool {
-        [Phase::BeforeFiles, Phase::AfterFiles, Phase::Fallback]
-            .into_iter()
-            .any(|phase| self.any(phase))
+    /// Whether there is no rewrite at all.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.before_files.is_empty() && self.after_files.is_empty() && self.fallback.is_empty()
     }
 
     /// Whether a rewrite can send a request to another server.

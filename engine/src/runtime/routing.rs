@@ -21,7 +21,7 @@ use url::Url;
 use crate::api::method::{self, HttpMethod};
 use crate::api::request::Request;
 use crate::api::response::Response;
-use crate::runtime::app_proxy::{rewrite_target, Decision, ProxyChanges};
+use crate::runtime::app_proxy::{rewrite_target, AppProxy, Decision, ProxyChanges};
 use crate::runtime::cached;
 use crate::runtime::cors;
 use crate::runtime::delivery::Wants;
@@ -56,8 +56,9 @@ pub(crate) struct ToSegment<'w> {
     pub lookup: Option<CacheLookup>,
     pub cors: Option<Cors<'w>>,
     /// The URI the route sees, when it is not the one sent (base path,
-    /// trailing slash or rewrite).
-    pub uri: Option<Uri>,
+    /// trailing slash or rewrite). Boxed, as what follows: rare, and every
+    /// request carries the room.
+    pub uri: Option<Box<Uri>>,
 }
 
 /// A segment's CORS policy, and the request's origin to answer it with.
@@ -111,20 +112,39 @@ impl<'w> RouteLabel<'w> {
 #[derive(Default)]
 pub(crate) struct Added {
     pub headers: MatchedHeaders,
-    pub proxy: Option<ProxyChanges>,
-    pub request_headers: Option<HeaderMap>,
+    pub proxy: Option<Box<ProxyChanges>>,
+    pub request_headers: Option<Box<HeaderMap>>,
 }
 
-/// Everything before the answer: hygiene, rules, the proxy, rewrites and
-/// the route match. What the rules and the proxy add goes into `added`.
-pub(crate) async fn route<'w>(
-    req: &ServiceRequest,
+/// A request on its way: routed at once, or first to the proxy, which
+/// may have to be waited for.
+pub(crate) enum Routing<'w, 'r> {
+    Routed(Routed<'w>),
+    ToProxy(ToProxy<'w, 'r>),
+}
+
+/// A request the proxy covers, and what routing knew of it.
+pub(crate) struct ToProxy<'w, 'r> {
+    proxy: &'w AppProxy,
+    method: HttpMethod,
+    /// The path as the proxy's matcher read it, and as sent.
+    matched_path: Cow<'r, str>,
+    app_path: &'r str,
+    endpoint: bool,
+}
+
+/// Everything before the answer that needs no waiting: hygiene, rules,
+/// rewrites and the route match, unless the proxy covers the request. What
+/// the rules add goes into `added`.
+pub(crate) fn route<'w, 'r>(
+    req: &'r ServiceRequest,
     worker: &'w WorkerState,
-    wants: &Wants,
+    wants: &'r Wants,
     added: &mut Added,
-) -> Routed<'w> {
+) -> Routing<'w, 'r> {
     let routes = &*worker.routes;
-    let answered = |response: Response| Routed::Answered(RouteLabel::none(worker), response);
+    let answered =
+        |response: Response| Routing::Routed(Routed::Answered(RouteLabel::none(worker), response));
     let Some(method) = HttpMethod::from_method(req.method()) else {
         return answered(method::unknown_method());
     };
@@ -143,9 +163,9 @@ pub(crate) async fn route<'w>(
     }
     let app_path = routes.layout.app_path(req.path());
     let query = req.uri().query();
-    // The path as rules and the proxy's matcher read it, when there are any.
-    let matched_path = match (app_path, routes.reads_requests) {
-        (Some(path), true) => match percent::decode_path(path) {
+    // The path as rules and the proxy's matcher read it, when one may.
+    let matched_path = match app_path {
+        Some(path) if routes.watched.may_see(path) => match percent::decode_path(path) {
             Ok(path) => Some(path),
             Err(error) => return answered(bad_path(&error)),
         },
@@ -161,59 +181,81 @@ pub(crate) async fn route<'w>(
         }
     }
     let endpoint = worker.endpoints.serves(req.path());
-    let proxy = match (&routes.proxy, &matched_path) {
+    let covered_by = match (&routes.proxy, &matched_path) {
         (Some(proxy), Some(path)) => {
             let view = RequestView::new(Cow::Borrowed(path), req.headers(), query);
             proxy.covers(&view, endpoint).then_some(proxy)
         }
         _ => None,
     };
-    if endpoint && proxy.is_none() {
-        return Routed::Endpoint;
+    if let (Some(proxy), Some(matched_path), Some(app_path)) = (covered_by, matched_path, app_path)
+    {
+        return Routing::ToProxy(ToProxy {
+            proxy,
+            method,
+            matched_path,
+            app_path,
+            endpoint,
+        });
+    }
+    if endpoint {
+        return Routing::Routed(Routed::Endpoint);
     }
     let Some(app_path) = app_path else {
         return answered(not_found());
     };
-    let mut path = Cow::Borrowed(app_path);
-    let mut query = query.map(Cow::Borrowed);
-    if let (Some(proxy), Some(matched_path)) = (proxy, &matched_path) {
-        let limit = || routes.max_duration_at(app_path);
-        let origin = routes.site.visitor(req.peer_addr().map(|peer| peer.ip()));
-        let request = Request::new(
-            req.method().clone(),
-            req.uri().clone(),
-            req.headers().clone(),
-            Bytes::new(),
-            origin,
-        );
-        // Boxed: only requests the proxy covers carry its state.
-        let (decision, changes) = Box::pin(proxy.run(request, matched_path, limit)).await;
-        if changes.changes_request() {
-            let mut headers = req.headers().clone();
-            changes.apply_to_request(&mut headers);
-            added.request_headers = Some(headers);
-        }
-        added.proxy = Some(changes);
-        let by_proxy = RouteLabel::answered_by(worker, proxy.source());
-        match decision {
-            Decision::Answer(response) => return Routed::Answered(by_proxy, response),
-            Decision::Next if endpoint => return Routed::Endpoint,
-            Decision::Next => {}
-            Decision::Rewrite(url) => match rewrite_target(&url, query.as_deref()) {
-                Err(refused) => return Routed::Answered(by_proxy, refused),
-                Ok(Target::External(url)) => return Routed::Upstream(by_proxy, url),
-                Ok(Target::App(to)) => (path, query) = split_target(to),
-            },
-        }
-    }
-    let at = At {
-        worker,
-        req,
-        headers: added.request_headers.as_ref().unwrap_or(req.headers()),
+    let at = At::new(worker, req, req.headers(), method, wants);
+    Routing::Routed(at.route(Cow::Borrowed(app_path), query.map(Cow::Borrowed)))
+}
+
+/// The proxy's decision for a request it covers, then the rest of routing
+/// for a request it lets through. What it changes goes into `added`.
+pub(crate) async fn through_proxy<'w>(
+    to: ToProxy<'w, '_>,
+    req: &ServiceRequest,
+    worker: &'w WorkerState,
+    wants: &Wants,
+    added: &mut Added,
+) -> Routed<'w> {
+    let ToProxy {
+        proxy,
         method,
-        wants,
-    };
-    at.route(path, query)
+        matched_path,
+        app_path,
+        endpoint,
+    } = to;
+    let routes = &*worker.routes;
+    let limit = || routes.max_duration_at(app_path);
+    let origin = routes.site.visitor(req.peer_addr().map(|peer| peer.ip()));
+    let request = Request::new(
+        req.method().clone(),
+        req.uri().clone(),
+        req.headers().clone(),
+        Bytes::new(),
+        origin,
+    );
+    let (decision, changes) = proxy.run(request, &matched_path, limit).await;
+    if changes.changes_request() {
+        let mut headers = req.headers().clone();
+        changes.apply_to_request(&mut headers);
+        added.request_headers = Some(Box::new(headers));
+    }
+    added.proxy = Some(Box::new(changes));
+    let by_proxy = RouteLabel::answered_by(worker, proxy.source());
+    let mut path = Cow::Borrowed(app_path);
+    let mut query = req.uri().query().map(Cow::Borrowed);
+    match decision {
+        Decision::Answer(response) => return Routed::Answered(by_proxy, response),
+        Decision::Next if endpoint => return Routed::Endpoint,
+        Decision::Next => {}
+        Decision::Rewrite(url) => match rewrite_target(&url, query.as_deref()) {
+            Err(refused) => return Routed::Answered(by_proxy, refused),
+            Ok(Target::External(url)) => return Routed::Upstream(by_proxy, url),
+            Ok(Target::App(to)) => (path, query) = split_target(to),
+        },
+    }
+    let headers = added.request_headers.as_deref().unwrap_or(req.headers());
+    At::new(worker, req, headers, method, wants).route(path, query)
 }
 
 /// A path and its query, from a rewrite's target.
@@ -247,12 +289,36 @@ enum Step<'w> {
     Out(Box<Routed<'w>>),
 }
 
-impl<'w> At<'w, '_> {
+impl<'w, 'r> At<'w, 'r> {
+    fn new(
+        worker: &'w WorkerState,
+        req: &'r ServiceRequest,
+        headers: &'r HeaderMap,
+        method: HttpMethod,
+        wants: &'r Wants,
+    ) -> Self {
+        At {
+            worker,
+            req,
+            headers,
+            method,
+            wants,
+        }
+    }
+
     /// Rewrites by phase around the route table: `beforeFiles`, static
     /// routes, `afterFiles`, dynamic routes, `fallback`, 404.
     fn route(&self, mut path: Cow<'_, str>, mut query: Option<Cow<'_, str>>) -> Routed<'w> {
         let routes = &*self.worker.routes;
         let unmatched = |response| Routed::Answered(RouteLabel::none(self.worker), response);
+        // Without rewrites, the route table alone.
+        if routes.rewrites.is_empty() {
+            return match routes.table.match_path(&path) {
+                Ok(Some(matched)) => self.to_segment(matched, &path, query.as_deref()),
+                Ok(None) => unmatched(not_found()),
+                Err(error) => unmatched(bad_path(&error)),
+            };
+        }
         match self.rewrite(Phase::BeforeFiles, &path, query.as_deref()) {
             Step::Stay => {}
             Step::Moved(to, q) => (path, query) = (to, q),
@@ -370,7 +436,7 @@ impl<'w> At<'w, '_> {
                     None => path.to_string(),
                 };
                 match Uri::try_from(text) {
-                    Ok(uri) => Some(uri),
+                    Ok(uri) => Some(Box::new(uri)),
                     Err(_) => return Routed::Answered(label, bad_path(&"invalid path")),
                 }
             }

@@ -34,6 +34,11 @@ impl RuleSource {
         self.path.source()
     }
 
+    /// The literal text every path the rule matches starts with.
+    pub(crate) fn literal_prefix(&self) -> &str {
+        self.path.literal_prefix()
+    }
+
     /// Whether the request meets the rule. A path the matcher gives up on
     /// is no match: a rule adds to what is served, and skipping it serves
     /// what the app would serve without it.

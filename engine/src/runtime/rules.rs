@@ -86,14 +86,10 @@ impl PathRules {
         Ok(rules)
     }
 
-    /// Whether there are header rules to match.
-    pub(crate) fn has_headers(&self) -> bool {
-        !self.headers.is_empty()
-    }
-
-    /// Whether there are redirect rules to match.
-    pub(crate) fn has_redirects(&self) -> bool {
-        !self.redirects.is_empty()
+    /// The literal text each rule's matching paths start with.
+    pub(crate) fn literal_prefixes(&self) -> impl Iterator<Item = &str> {
+        let redirects = self.redirects.iter().map(|r| r.source.literal_prefix());
+        redirects.chain(self.headers.iter().map(|h| h.source.literal_prefix()))
     }
 
     /// The redirect for the request, if a rule has one. `base_path` goes

@@ -11,24 +11,26 @@ use std::time::{Duration, Instant};
 use actix_web::body::{BodyStream, BoxBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap};
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, Uri};
 use actix_web::{HttpMessage, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
 use trellis_cache::CACHE_STATUS;
+use trellis_routes::RouteMatch;
 use url::Url;
 
-use crate::api::extensions::Extensions;
 use crate::api::method::HttpMethod;
 use crate::api::request::Request;
 use crate::api::response::{Body, Response};
 use crate::api::signal::AbortOnDrop;
 use crate::runtime::delivery::{self, Wants};
+use crate::runtime::messages::CacheLookup;
 use crate::runtime::request_metrics::WorkerMetrics;
-use crate::runtime::routing::{self, Added, RouteLabel, Routed, ToSegment};
+use crate::runtime::routing::{self, Added, RouteLabel, Routed, Routing, ToSegment};
 use crate::runtime::sent_body::SentBody;
+use crate::runtime::served_segment::ServedSegment;
 use crate::runtime::upload;
 use crate::runtime::upstream::Forwarded;
 use crate::runtime::worker_state::WorkerState;
@@ -69,7 +71,16 @@ async fn answer(
     let compress = worker.routes.services.compress;
     let wants = Wants::of(req.method(), req.headers(), compress);
     let mut added = Added::default();
-    let routed = routing::route(&req, &worker, &wants, &mut added).await;
+    let routed = match routing::route(&req, &worker, &wants, &mut added) {
+        Routing::Routed(routed) => routed,
+        // Boxed: only requests the proxy covers carry its state.
+        Routing::ToProxy(to) => {
+            Box::pin(routing::through_proxy(
+                to, &req, &worker, &wants, &mut added,
+            ))
+            .await
+        }
+    };
     let (label, mut response, abort) = match routed {
         Routed::Answered(label, response) => (label, response, None),
         Routed::Endpoint => {
@@ -80,17 +91,11 @@ async fn answer(
         }
         Routed::Segment(to) => {
             let label = to.label;
-            let extensions = added
-                .proxy
-                .as_mut()
-                .map(|changes| std::mem::take(&mut changes.extensions))
-                .unwrap_or_default();
-            let headers = added.request_headers.take();
-            let (response, abort) = to_segment(&mut req, &worker, to, headers, extensions).await;
+            let (response, abort) = to_segment(&mut req, &worker, to, &mut added).await;
             (label, response, abort)
         }
         Routed::Upstream(label, url) => {
-            let headers = added.request_headers.as_ref();
+            let headers = added.request_headers.as_deref();
             // Boxed: only rewrites to another server carry the client's state.
             let forwarded = Box::pin(to_upstream(&mut req, &worker, url, headers));
             (label, forwarded.await, None)
@@ -140,17 +145,32 @@ async fn answer(
 
 /// The segment actor's answer, CORS-labelled, and for a request that
 /// reached the route the guard that aborts it if the client goes away
-/// before its answer is sent. `headers` are the proxy's, when it changed
-/// the client's; `extensions`, the values it handed over.
+/// before its answer is sent. The route gets the request headers as the
+/// proxy left them and the values it handed over, from `added`.
 async fn to_segment(
     req: &mut ServiceRequest,
     worker: &WorkerState,
-    mut to: ToSegment<'_>,
-    headers: Option<HeaderMap>,
-    extensions: Extensions,
+    to: ToSegment<'_>,
+    added: &mut Added,
 ) -> (Response, Option<AbortOnDrop>) {
-    let cors = to.cors.take();
-    let (mut response, abort) = match dispatch(req, worker, to, headers, extensions).await {
+    // Taken apart at once: the futures below hold only what they use.
+    let ToSegment {
+        segment,
+        matched,
+        method,
+        lookup,
+        cors,
+        uri,
+        ..
+    } = to;
+    let routed = Dispatched {
+        segment,
+        matched,
+        method,
+        lookup,
+        uri,
+    };
+    let (mut response, abort) = match dispatch(req, worker, routed, added).await {
         Ok((response, abort)) => (response, Some(abort)),
         Err(refused) => (refused, None),
     };
@@ -160,22 +180,29 @@ async fn to_segment(
     (response, abort)
 }
 
+/// What the segment actor is sent, beside the request.
+struct Dispatched<'w> {
+    segment: &'w ServedSegment,
+    matched: RouteMatch,
+    method: HttpMethod,
+    lookup: Option<CacheLookup>,
+    uri: Option<Box<Uri>>,
+}
+
 /// Reads the body (or, for a route that streams it, starts forwarding
 /// it), sends the request to the actor and awaits the reply.
 async fn dispatch(
     req: &mut ServiceRequest,
     worker: &WorkerState,
-    to: ToSegment<'_>,
-    headers: Option<HeaderMap>,
-    extensions: Extensions,
+    to: Dispatched<'_>,
+    added: &mut Added,
 ) -> Result<(Response, AbortOnDrop), Response> {
-    let ToSegment {
+    let Dispatched {
         segment: served,
         matched,
         method,
         lookup,
         uri,
-        ..
     } = to;
     let payload = req.take_payload();
     let limit = served.body_limit().unwrap_or(worker.limits.body_bytes);
@@ -198,12 +225,17 @@ async fn dispatch(
         .visitor(req.peer_addr().map(|peer| peer.ip()));
     let mut request = Request::new(
         req.method().clone(),
-        uri.unwrap_or_else(|| req.uri().clone()),
-        headers.unwrap_or_else(|| std::mem::take(req.headers_mut())),
+        uri.map_or_else(|| req.uri().clone(), |uri| *uri),
+        match added.request_headers.take() {
+            Some(headers) => *headers,
+            None => std::mem::take(req.headers_mut()),
+        },
         body,
         origin,
-    )
-    .with_extensions(extensions);
+    );
+    if let Some(changes) = added.proxy.as_mut() {
+        request = request.with_extensions(std::mem::take(&mut changes.extensions));
+    }
     if let Some(streamed) = streamed {
         request.stream_body(streamed);
     }
