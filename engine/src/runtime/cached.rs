@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, Uri};
 use bytes::Bytes;
 use trellis_cache::{
@@ -421,18 +421,29 @@ fn from_entry(
     .unwrap_or(&forms.identity);
     let cached = &entry.response;
     let mut headers = HeaderMap::with_capacity(cached.headers.len() + 5);
+    // Every header is appended, none inserted: an insert looks for the
+    // name first, and a hit is mostly the making of this map. What is set
+    // below replaces the route's own, so those are left out here.
+    let set_below = |name: &HeaderName| {
+        *name == header::ETAG
+            || *name == header::LAST_MODIFIED
+            || *name == CACHE_STATUS
+            || (coding.is_some() && *name == header::CONTENT_ENCODING)
+    };
     for (name, value) in &cached.headers {
-        headers.append(name.clone(), value.clone());
+        if !set_below(name) {
+            headers.append(name.clone(), value.clone());
+        }
     }
-    headers.insert(header::ETAG, form.etag.clone());
-    headers.insert(header::LAST_MODIFIED, forms.last_modified.clone());
+    headers.append(header::ETAG, form.etag.clone());
+    headers.append(header::LAST_MODIFIED, forms.last_modified.clone());
     if forms.negotiated {
         headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     if let Some(coding) = coding {
-        headers.insert(header::CONTENT_ENCODING, coding.header_value());
+        headers.append(header::CONTENT_ENCODING, coding.header_value());
     }
-    headers.insert(CACHE_STATUS, status.header_value());
+    headers.append(CACHE_STATUS, status.header_value());
     let mut response = Response::from_parts(cached.status, headers, Body::Bytes(form.body.clone()));
     response.delivery.encoded = true;
     response
