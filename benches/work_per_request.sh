@@ -9,9 +9,9 @@
 #
 # Needs valgrind and strace. Each server is warmed with 2,000 requests, its
 # counters zeroed, then sent N (10,000; 5,000 under strace) over 8
-# connections. Run from a folder without a trellis.toml to leave the
-# demo's routing rules out, as here: the script runs the servers in a
-# temporary folder. Callgrind counts a `rep stosb` byte by byte: actix-http
+# connections. Trellis reads the demo's trellis.toml, so that both servers
+# send the same answers (raw actix-web adds its `x-frame-options` by
+# middleware). Callgrind counts a `rep stosb` byte by byte: actix-http
 # zeroes 6 KiB with it per request, raw actix-web and Trellis alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,7 @@ BIN="$ROOT/target/release"
 LOAD="$BIN/trellis-demo"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+cp trellis.toml "$WORK/"
 cd "$WORK"
 
 # Starts SERVER under the command given after it; its pid in $pid.
