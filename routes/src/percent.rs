@@ -55,7 +55,8 @@ pub fn decode(segment: &str) -> Result<Cow<'_, str>, BadEncoding> {
 /// assert!(decode_path("/%zz").is_err());
 /// ```
 pub fn decode_path(path: &str) -> Result<Cow<'_, str>, BadEncoding> {
-    if !path.contains('%') {
+    // A byte search: most paths have no `%`, and are returned as they are.
+    if !path.as_bytes().contains(&b'%') {
         return Ok(Cow::Borrowed(path));
     }
     let mut out = Vec::with_capacity(path.len());
