@@ -171,22 +171,22 @@ pub(crate) fn route<'w, 'r>(
         },
         _ => None,
     };
-    let public_url = || routes.site.public_url();
-    if let Some(path) = &matched_path {
-        let view = RequestView::new(Cow::Borrowed(path), req.headers(), query);
-        added.headers = routes.rules.headers_for(&view);
-        let base_path = routes.layout.base_path();
-        if let Some(redirect) = routes.rules.redirect(&view, base_path, &public_url) {
-            return answered(redirect);
-        }
-    }
     let endpoint = worker.endpoints.serves(req.path());
-    let covered_by = match (&routes.proxy, &matched_path) {
-        (Some(proxy), Some(path)) => {
+    // One view for the rules and the proxy's matcher: cookies and query
+    // parsed once, if a condition asks.
+    let covered_by = match &matched_path {
+        Some(path) => {
             let view = RequestView::new(Cow::Borrowed(path), req.headers(), query);
-            proxy.covers(&view, endpoint).then_some(proxy)
+            added.headers = routes.rules.headers_for(&view);
+            let base_path = routes.layout.base_path();
+            let public_url = || routes.site.public_url();
+            if let Some(redirect) = routes.rules.redirect(&view, base_path, &public_url) {
+                return answered(redirect);
+            }
+            let proxy = routes.proxy.as_ref();
+            proxy.filter(|proxy| proxy.covers(&view, endpoint))
         }
-        _ => None,
+        None => None,
     };
     if let (Some(proxy), Some(matched_path), Some(app_path)) = (covered_by, matched_path, app_path)
     {
