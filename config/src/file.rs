@@ -105,10 +105,10 @@ impl Config {
     }
 
     /// Checks what the types alone cannot, as start-up and `trellis
-    /// check-config` both do: an empty admin token, CORS policies that
-    /// would harm the visitors, a base path that is no path. Route files'
-    /// own policies are checked with their routes; path rules, when they
-    /// are compiled.
+    /// check-config` both do: an empty admin token, cache profiles that
+    /// cannot be used, CORS policies that would harm the visitors, a base
+    /// path that is no path. Route files' own policies are checked with
+    /// their routes; path rules, when they are compiled.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.admin.validate()?;
         self.cache.validate()?;
@@ -563,6 +563,37 @@ trailing_slash = true
         assert!(err.starts_with("`cache.secret`: is empty"), "{err}");
         let set = Config::parse("[cache]\nsecret = \"0123456789abcdef\"\n").unwrap();
         assert!(set.validate().is_ok());
+    }
+
+    #[test]
+    fn cache_profiles_parse_and_one_that_cannot_be_used_is_refused() {
+        let text = "[cache.profiles.blog]\nstale = 3600\nrevalidate = 900\nexpire = 86400\n";
+        let mut config = Config::parse(text).unwrap();
+        let blog = crate::CacheLife::default()
+            .with_stale(3600)
+            .with_revalidate(900)
+            .with_expire(86_400);
+        assert_eq!(config.cache.profile("blog"), Some(blog));
+        assert!(config.validate().is_ok());
+        config
+            .apply_env([("TRELLIS_CACHE__TICK_MS".to_string(), "0".to_string())])
+            .unwrap();
+        assert_eq!(
+            config.cache.profile("blog"),
+            Some(blog),
+            "kept by overrides"
+        );
+        let short = "[cache.profiles.blog]\nrevalidate = 900\nexpire = 60\n";
+        let err = Config::parse(short)
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("`cache.profiles.blog`: `expire`"), "{err}");
+        let err = Config::parse("[cache.profiles.blog]\nrevalidat = 900\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("revalidat"), "{err}");
     }
 
     #[test]

@@ -13,12 +13,15 @@
 //! - `rules`: [`RouteOverride`], [`HeaderRule`], [`RedirectRule`],
 //!   [`RewriteRule`] and their [`Condition`]s.
 //! - `routing`: [`RoutingConfig`]: base path, trailing slashes, upstreams.
+//! - `cache_life`: [`CacheLife`], a lifetime by numbers or by a profile's
+//!   name (Next.js's `cacheLife` presets and `[cache.profiles]`).
 //! - `cors`: [`CorsPolicy`], for a segment or every route.
 //! - `proxies`: [`TrustedProxies`], whose forwarding headers are believed.
 //! - `error`: [`ConfigError`], naming the key that is wrong.
 //! - `redact`: [`redact_url`] and its kin, which keep passwords and tokens
 //!   out of errors and logs.
 
+mod cache_life;
 mod cors;
 mod error;
 mod file;
@@ -30,6 +33,7 @@ mod segment;
 mod server;
 mod telemetry;
 
+pub use cache_life::CacheLife;
 pub use cors::CorsPolicy;
 pub use error::ConfigError;
 pub use file::{Config, DEFAULT_FILE};
@@ -39,7 +43,7 @@ pub use routing::RoutingConfig;
 pub use rules::{
     Condition, ConditionKind, HeaderRule, Phase, RedirectRule, RewriteRule, RouteOverride,
 };
-pub use segment::{Dynamic, RouteKind, SegmentConfig};
+pub use segment::{tag_problem, Dynamic, RouteKind, SegmentConfig, IMPLICIT_TAG_PREFIX};
 pub use server::{
     is_authority, is_authority_bytes, AdminConfig, CacheConfig, LimitsConfig, ServerConfig,
     DEFAULT_DURATION_BUCKETS_US, DEFAULT_KEY_PREFIX, MEMORY_STORE, ONE_YEAR_SECS,

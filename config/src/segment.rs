@@ -116,16 +116,44 @@ impl SegmentConfig {
                 "`DYNAMIC_PARAMS = false` without `generate_static_params` answers every request with 404",
             );
         }
-        if let Some(tag) = self.tags.iter().find(|t| {
-            t.is_empty()
-                || t.len() > 256
-                || t.chars()
-                    .any(|c| c.is_control() || c.is_whitespace() || c == ',')
-        }) {
-            return problem(&format!("tag {tag:?}: tags are 1 to 256 characters, no spaces, commas or control characters"));
+        if let Some((tag, why)) = self
+            .tags
+            .iter()
+            .find_map(|t| tag_problem(t).map(|why| (t, why)))
+        {
+            return problem(&format!("tag {tag:?}: {why}"));
         }
         Ok(())
     }
+}
+
+/// Tags the engine makes for itself (a route's page, a path) start with
+/// this, as Next.js's implicit tags do; no tag of an app's may.
+pub const IMPLICIT_TAG_PREFIX: &str = "_N_T_";
+
+/// Why `tag` cannot be a tag, if it cannot: for `TAGS`, `cache_tag` and
+/// the tags of fetches and memos alike.
+///
+/// ```
+/// use trellis_config::tag_problem;
+///
+/// assert_eq!(tag_problem("product-123"), None);
+/// assert!(tag_problem("two words").is_some());
+/// assert!(tag_problem("_N_T_/posts").is_some());
+/// ```
+pub fn tag_problem(tag: &str) -> Option<&'static str> {
+    if tag.is_empty()
+        || tag.len() > 256
+        || tag
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == ',')
+    {
+        return Some("tags are 1 to 256 characters, no spaces, commas or control characters");
+    }
+    if tag.starts_with(IMPLICIT_TAG_PREFIX) {
+        return Some("tags starting with `_N_T_` are the engine's own");
+    }
+    None
 }
 
 /// The rendering kind `next build` prints beside each route.

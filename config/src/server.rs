@@ -1,10 +1,12 @@
 //! The sections of `trellis.toml` that say how the server runs.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache_life::{is_profile_name, CacheLife};
 use crate::redact::{redact_url, REDACTED};
 use crate::ConfigError;
 
@@ -277,9 +279,31 @@ pub struct CacheConfig {
     /// the same key; past it, it runs its own and stores nothing (as
     /// nginx's `proxy_cache_lock_timeout`).
     pub lock_timeout_ms: u64,
+    /// `[cache.profiles]`: the app's own `cacheLife` profiles, by name, for
+    /// `ctx.cache_life("blog")` and `revalidate_tag(tag, "blog")`. A name
+    /// of a preset (`hours`) replaces the preset.
+    pub profiles: BTreeMap<String, CacheLife>,
 }
 
 impl CacheConfig {
+    /// The profile called `name`: the app's own, else Next.js's preset.
+    ///
+    /// ```
+    /// use trellis_config::{CacheConfig, CacheLife};
+    ///
+    /// let mut cache = CacheConfig::default();
+    /// cache.profiles.insert("blog".into(), CacheLife::default().with_revalidate(900));
+    /// assert_eq!(cache.profile("blog").unwrap().revalidate, Some(900));
+    /// assert_eq!(cache.profile("max").unwrap().revalidate, Some(2_592_000));
+    /// assert!(cache.profile("nope").is_none());
+    /// ```
+    pub fn profile(&self, name: &str) -> Option<CacheLife> {
+        self.profiles
+            .get(name)
+            .copied()
+            .or_else(|| CacheLife::preset(name))
+    }
+
     /// The timer's period, or `None` when it is off.
     pub fn tick(&self) -> Option<Duration> {
         (self.tick_ms > 0).then(|| Duration::from_millis(self.tick_ms))
@@ -315,7 +339,8 @@ impl CacheConfig {
     }
 
     /// An empty secret would sign with a key anyone knows: refused, saying
-    /// what to write.
+    /// what to write. Each profile of `[cache.profiles]` must have a plain
+    /// name and a usable lifetime.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.secret.as_deref().is_some_and(|s| s.trim().is_empty()) {
             return Err(ConfigError::Invalid {
@@ -324,6 +349,18 @@ impl CacheConfig {
                           the same on every instance, or remove the key"
                     .to_string(),
             });
+        }
+        for (name, life) in &self.profiles {
+            let problem = match is_profile_name(name) {
+                false => Some("a profile name is letters, digits, `-` and `_`"),
+                true => life.problem(),
+            };
+            if let Some(problem) = problem {
+                return Err(ConfigError::Invalid {
+                    key: format!("cache.profiles.{name}"),
+                    problem: problem.to_string(),
+                });
+            }
         }
         Ok(())
     }
@@ -347,6 +384,7 @@ impl fmt::Debug for CacheConfig {
             .field("shared_budget_bytes", &self.shared_budget_bytes)
             .field("secret", &self.secret.as_ref().map(|_| REDACTED))
             .field("lock_timeout_ms", &self.lock_timeout_ms)
+            .field("profiles", &self.profiles)
             .finish()
     }
 }
@@ -368,6 +406,7 @@ impl Default for CacheConfig {
             secret: None,
             // nginx's default for `proxy_cache_lock_timeout`.
             lock_timeout_ms: 5000,
+            profiles: BTreeMap::new(),
         }
     }
 }
