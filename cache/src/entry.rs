@@ -1,5 +1,7 @@
-//! What the cache holds for one key: a response, when it was made, and the
-//! flags the timer and on-demand revalidation set on it.
+//! What the cache holds for one key: a response, when it was made, its
+//! lifetime and tags, and the flags the timer and on-demand revalidation
+//! set on it; and what the run that made it says about it beyond its
+//! response ([`EntryScope`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -180,6 +182,23 @@ pub struct Lifetime {
     pub revalidate: Option<Duration>,
     /// Never served past this age.
     pub expire: Duration,
+}
+
+/// What the run that made an entry says about it beyond its response, as
+/// Next.js's `cacheTag` and `cacheLife` do, and what the data it was made
+/// from says: its tags, and the shortest of the data's periods. Empty, the
+/// route's config alone decides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryScope {
+    /// Tags beyond the route's `TAGS`: `cache_tag`, and the data's tags.
+    pub tags: Vec<String>,
+    /// `cache_life`: the period this entry has instead of its route's.
+    pub revalidate: Option<Duration>,
+    /// `cache_life`: the `expire` this entry has instead of its route's.
+    pub expire: Option<Duration>,
+    /// The shortest period of the data (fetches, memos) the answer was
+    /// made from: the entry is fresh no longer than its data.
+    pub data_period: Option<Duration>,
 }
 
 /// Numbers entries in the order they are made, across the process.

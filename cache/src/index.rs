@@ -174,6 +174,22 @@ impl EntryIndex {
         expired
     }
 
+    /// Invalidates every entry tagged `tag`, so that its next request
+    /// regenerates and waits (`revalidate_tag(tag, { expire: 0 })`, and the
+    /// engine's own tags of a route and of a path); returns how many. No
+    /// schedule changes: an invalidated entry is no timer's work.
+    pub(crate) fn invalidate_tagged(&self, tag: &str) -> usize {
+        let state = self.lock();
+        let Some(tagged) = state.tags.get(tag) else {
+            return 0;
+        };
+        tagged
+            .iter()
+            .filter_map(|key| state.keys.get(&**key)?.entry.upgrade())
+            .inspect(|entry| entry.invalidate())
+            .count()
+    }
+
     /// The entries whose time has come, as (segment, key), for the timer.
     /// `is_due` judges each: one that is not (never requested, invalidated)
     /// leaves the schedule, as a request will find it stale and regenerate
@@ -329,8 +345,20 @@ mod tests {
         index.remove("/k", &new);
         assert!(!index.contains("/k"));
         assert_eq!(index.expire_tagged("t", Instant::now()), 0);
+        assert_eq!(index.invalidate_tagged("t"), 0);
         let state = index.lock();
         assert!(state.tags.is_empty() && state.deadlines.is_empty());
+    }
+
+    #[test]
+    fn invalidating_a_tag_reaches_its_entries_only_and_leaves_them_indexed() {
+        let index = EntryIndex::default();
+        let (tagged, other) = (entry(&["t"], Some(60)), entry(&["u"], Some(60)));
+        stored(&index, "/a", &tagged);
+        stored(&index, "/b", &other);
+        assert_eq!(index.invalidate_tagged("t"), 1);
+        assert!(tagged.is_invalidated() && !other.is_invalidated());
+        assert!(index.contains("/a"), "the entry is the fallback still");
     }
 
     #[test]

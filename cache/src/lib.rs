@@ -16,8 +16,14 @@
 //! - `store`: the [`Store`] trait; `memory`: [`MemoryStore`] on moka, bounded
 //!   by bytes; `weight`: what an entry costs in memory; `admission`: the
 //!   doorkeeper that keeps keys seen once out of a full store.
-//! - `index`: where the entries are, by path, tag and deadline, so that
-//!   revalidation and the timer touch only what they concern.
+//! - `index`: where the entries are (responses and data alike), by path,
+//!   tag and deadline, so that revalidation and the timer touch only what
+//!   they concern; `implicit_tags`: the tags the engine gives entries
+//!   itself, which make revalidation by route pattern, and of the data a
+//!   path was made from, tag revalidation.
+//! - `data`: [`DataCache`], the values route functions fetch and memoize,
+//!   in the same store, index and tiers as responses, with the same
+//!   semantics; `data_key`: their keys.
 //! - `shared`: [`SharedStore`], the second tier on Redis that several
 //!   instances share: one regeneration per key, invalidation reaching all,
 //!   within a byte budget, each entry read back checked (and, with a
@@ -27,7 +33,10 @@
 
 mod admission;
 mod clock;
+mod data;
+mod data_key;
 mod entry;
+mod implicit_tags;
 mod index;
 mod key;
 mod memory;
@@ -40,7 +49,15 @@ mod store;
 mod weight;
 
 pub use clock::{unix_millis, Clock, ManualClock};
-pub use entry::{CacheEntry, CachedResponse, Lifetime, NotStored, Representation, Representations};
+pub use data::{
+    key_for_logs, DataCache, DataFill, DataFillGuard, DataFilled, DataRefreshGuard, DataSpec,
+    DataWaited, DataWaiter, DATA_SEGMENT, MAX_DATA_BYTES,
+};
+pub use data_key::{fetch_key, memo_key};
+pub use entry::{
+    CacheEntry, CachedResponse, EntryScope, Lifetime, NotStored, Representation, Representations,
+};
+pub use implicit_tags::{page_tag, path_tag};
 pub use key::{canonical_path, canonical_query, key_base, key_headers, key_path};
 pub use memory::MemoryStore;
 pub use metrics::SegmentMetrics;

@@ -1,6 +1,10 @@
 //! Stale-while-revalidate for each segment: fresh hits, stale hits that start
 //! exactly one refresh, misses collapsed onto one regeneration, stale-if-error
-//! with backoff, and on-demand revalidation by path or tag.
+//! with backoff, and on-demand revalidation by path, route or tag. An entry
+//! may carry tags and a lifetime of its own (`cache_tag`, `cache_life`, the
+//! data it was made from: an [`EntryScope`]); every entry carries its
+//! route's page tag, which is how `revalidate_path(pattern, "page")` finds
+//! them.
 //!
 //! The engine runs the handlers; this module decides when, and makes sure
 //! that however many requests (on however many workers) arrive at once, one
@@ -18,7 +22,8 @@ use tokio::sync::watch;
 
 use crate::clock::unix_millis;
 use crate::clock::Clock;
-use crate::entry::{CacheEntry, CachedResponse, Lifetime, NotStored};
+use crate::entry::{CacheEntry, CachedResponse, EntryScope, Lifetime, NotStored};
+use crate::implicit_tags::{page_tag, path_tag};
 use crate::index::EntryIndex;
 use crate::key::{canonical_path, canonical_query, key_base, key_path, variant_key};
 use crate::metrics::{render_prometheus, SegmentMetrics};
@@ -104,9 +109,10 @@ impl RevalidationCache {
             .into_iter()
             .enumerate()
             .map(|(index, spec)| {
+                let entry_tags = spec.tags.iter().cloned().chain([page_tag(&spec.route)]);
                 Arc::new(SegmentCache {
                     index,
-                    tags: spec.tags.iter().cloned().collect(),
+                    entry_tags: entry_tags.collect(),
                     spec,
                     store: store.clone(),
                     entries: entries.clone(),
@@ -151,6 +157,17 @@ impl RevalidationCache {
         self.shared.as_ref()
     }
 
+    /// The memory store every segment's entries (and the data cache's)
+    /// live in.
+    pub(crate) fn store(&self) -> &DynStore {
+        &self.store
+    }
+
+    /// Where the store's entries are, by path, tag and deadline.
+    pub(crate) fn index(&self) -> &Arc<EntryIndex> {
+        &self.index
+    }
+
     /// Entries the timer should refresh now: requested since they were made,
     /// and past their period (or expired by tag). Never one still fresh.
     /// Found through the index's schedule, at the cost of what is due; the
@@ -173,20 +190,31 @@ impl RevalidationCache {
     }
 
     /// `revalidatePath` in memory: the next request for each entry stored
-    /// for `path` (its query keys and variants too) regenerates and waits.
+    /// for `path` (its query keys and variants too) regenerates and waits,
+    /// and so does the next use of the data (fetches, memos) made for it.
     /// `path` is read as keys spell it, its query ignored. Returns how many
     /// entries it marked: found through the index, never by a scan.
     pub fn revalidate_path(&self, path: &str) -> usize {
         let path = path.split('?').next().unwrap_or_default();
-        self.index
-            .at_path(&canonical_path(path), CacheEntry::invalidate)
+        let path = canonical_path(path);
+        let responses = self.index.at_path(&path, CacheEntry::invalidate);
+        responses + self.index.invalidate_tagged(&path_tag(&path))
     }
 
-    /// `revalidateTag` in memory: every entry tagged `tag` turns stale now;
-    /// its next request is served it and starts one refresh, and the timer
-    /// refreshes those requested. Returns how many entries it marked.
+    /// `revalidateTag(tag, "max")` in memory: every entry tagged `tag`
+    /// turns stale now; its next request is served it and starts one
+    /// refresh, and the timer refreshes those requested. Returns how many
+    /// entries it marked.
     pub fn revalidate_tag(&self, tag: &str) -> usize {
         self.index.expire_tagged(tag, self.clock.now())
+    }
+
+    /// `revalidateTag(tag, { expire: 0 })` in memory: every entry tagged
+    /// `tag` expires now, and its next request waits for a new one; with a
+    /// route's [`page_tag`](crate::page_tag), `revalidatePath(pattern,
+    /// "page")`. Returns how many entries it marked.
+    pub fn expire_tag(&self, tag: &str) -> usize {
+        self.index.invalidate_tagged(tag)
     }
 
     /// The counters of every segment that caches, in Prometheus text.
@@ -230,8 +258,9 @@ pub struct SegmentCache {
     metrics: Arc<SegmentMetrics>,
     /// Where every segment's entries are, by path, tag and deadline.
     entries: Arc<EntryIndex>,
-    /// The segment's tags, shared by its entries.
-    tags: Arc<[String]>,
+    /// The tags of an entry made with no tags of its own: the route's and
+    /// its page tag, shared by all such entries.
+    entry_tags: Arc<[String]>,
     /// Bumped whenever an entry of this segment is stored, so that a
     /// worker's [`RecentHits`](crate::RecentHits) know theirs may be old.
     pub(crate) version: AtomicU64,
@@ -268,8 +297,9 @@ impl SegmentCache {
         &self.spec.route
     }
 
+    /// The route's own tags (`TAGS`).
     pub fn tags(&self) -> &[String] {
-        &self.tags
+        &self.spec.tags
     }
 
     pub fn metrics(&self) -> &SegmentMetrics {
@@ -350,24 +380,62 @@ impl SegmentCache {
         true
     }
 
-    /// How long an entry made of `response` is fresh, decided once when it
-    /// is stored: the route's period, at most `negative_ttl` for a 404 or
-    /// 410.
-    fn lifetime_for(&self, response: &CachedResponse) -> Lifetime {
+    /// How long an entry made of `response` in `scope` is fresh, decided
+    /// once when it is stored: the route's period (or the one `cache_life`
+    /// chose), no longer than the data it was made from, at most
+    /// `negative_ttl` for a 404 or 410.
+    fn lifetime_for(&self, response: &CachedResponse, scope: &EntryScope) -> Lifetime {
         let negative = self.spec.negative_ttl;
-        let revalidate = match self.revalidate() {
+        let revalidate = match self.period_in(scope) {
             period if !response.is_negative() => period,
             period => Some(period.map_or(negative, |p| p.min(negative))),
         };
         Lifetime {
             revalidate,
-            expire: self.spec.expire,
+            expire: scope.expire.unwrap_or(self.spec.expire),
         }
     }
 
-    /// The `Cache-Control` sent with this segment's cached answers.
-    pub fn cache_control(&self) -> Option<HeaderValue> {
-        self.spec.policy.cache_control(self.spec.expire)
+    /// The `Cache-Control` sent with an answer made in `scope`: its own
+    /// period and expire, as Next.js sends a route's effective period.
+    pub fn cache_control_for(&self, scope: &EntryScope) -> Option<HeaderValue> {
+        if self.spec.policy == CachePolicy::Bypass {
+            return None;
+        }
+        let revalidate = self.period_in(scope);
+        CachePolicy::Cache { revalidate }.cache_control(scope.expire.unwrap_or(self.spec.expire))
+    }
+
+    /// The period of an entry made in `scope` (Next.js's rule): the one
+    /// `cache_life` chose, else the route's, and never longer than the
+    /// shortest period of its data.
+    fn period_in(&self, scope: &EntryScope) -> Option<Duration> {
+        let chosen = scope.revalidate.or(self.revalidate());
+        match (chosen, scope.data_period) {
+            (Some(chosen), Some(data)) => Some(chosen.min(data)),
+            (chosen, data) => chosen.or(data),
+        }
+    }
+
+    /// The tags of an entry made in `scope`: the route's, its page tag,
+    /// and the scope's own, each once; shared with the segment's other
+    /// entries when the scope adds none.
+    fn tags_in(&self, scope: &EntryScope) -> Arc<[String]> {
+        let own: Vec<&String> = scope
+            .tags
+            .iter()
+            .filter(|tag| !self.entry_tags.contains(tag))
+            .collect();
+        if own.is_empty() {
+            return self.entry_tags.clone();
+        }
+        let mut tags = self.entry_tags.to_vec();
+        for tag in own {
+            if !tags.contains(tag) {
+                tags.push(tag.clone());
+            }
+        }
+        tags.into()
     }
 
     fn revalidate(&self) -> Option<Duration> {
@@ -498,39 +566,47 @@ impl SegmentCache {
         })
     }
 
-    /// Stores a regenerated response in memory and, with a shared tier, in
-    /// Redis too, releasing the lock held for it there. Says whether the
-    /// memory store took it.
+    /// Stores a regenerated response, made in `scope`, in memory and, with
+    /// a shared tier, in Redis too (with its lifetime and tags), releasing
+    /// the lock held for it there. Says whether the memory store took it.
     fn store_response(
         &self,
         key: &str,
         response: CachedResponse,
         lock: Option<LockToken>,
+        scope: &EntryScope,
     ) -> (Arc<CacheEntry>, bool) {
-        let entry = self.entry(response, self.clock.now());
+        let lifetime = self.lifetime_for(&response, scope);
+        let entry = self.entry(response, self.clock.now(), lifetime, self.tags_in(scope));
         if let Some(shared) = &self.shared {
             shared.put_detached(SharedWrite {
                 key: key.to_string(),
-                path: key_path(key).to_string(),
+                path: Some(key_path(key).to_string()),
                 response: entry.response.clone(),
                 made_unix_ms: unix_millis(),
                 ttl: shared.ttl_for(entry.lifetime),
-                tags: self.spec.tags.clone(),
+                lifetime: entry.lifetime,
+                tags: entry.tags.to_vec(),
                 lock,
             });
         }
         self.insert(key, entry)
     }
 
-    fn entry(&self, response: CachedResponse, made_at: Instant) -> CacheEntry {
-        let lifetime = self.lifetime_for(&response);
+    fn entry(
+        &self,
+        response: CachedResponse,
+        made_at: Instant,
+        lifetime: Lifetime,
+        tags: Arc<[String]>,
+    ) -> CacheEntry {
         CacheEntry::new(
             response.compacted(),
             made_at,
             lifetime,
             self.index,
             self.metrics.clone(),
-            self.tags.clone(),
+            tags,
         )
     }
 
@@ -551,9 +627,10 @@ impl SegmentCache {
         (entry, stored)
     }
 
-    /// Takes an entry another instance made into memory, with its age;
-    /// `None` for one no instance of this app would have stored (written
-    /// by something else sharing the Redis): it is checked as if new.
+    /// Takes an entry another instance made into memory, with its age,
+    /// lifetime and tags; `None` for one no instance of this app would have
+    /// stored (written by something else sharing the Redis): it is checked
+    /// as if new.
     fn adopt(&self, key: &str, shared: SharedEntry) -> Option<Arc<CacheEntry>> {
         if let Some(why) = shared.response.not_storable() {
             tracing::warn!(route = %self.spec.route, key, reason = why.detail(), "ignoring an entry in Redis that may not be shared");
@@ -561,7 +638,13 @@ impl SegmentCache {
         }
         let now = self.clock.now();
         let made_at = now.checked_sub(shared.age()).unwrap_or(now);
-        let entry = self.entry(shared.response, made_at);
+        let lifetime = self.shared_lifetime(&shared);
+        // An entry written without its tags has its route's.
+        let tags = match shared.tags.is_empty() {
+            true => self.entry_tags.clone(),
+            false => shared.tags.into(),
+        };
+        let entry = self.entry(shared.response, made_at, lifetime, tags);
         if shared.expired {
             entry.expire();
         }
@@ -569,12 +652,20 @@ impl SegmentCache {
         Some(self.insert(key, entry).0)
     }
 
+    /// The lifetime an entry read from Redis was stored with; its route's
+    /// for one written without it.
+    fn shared_lifetime(&self, shared: &SharedEntry) -> Lifetime {
+        shared
+            .lifetime
+            .unwrap_or_else(|| self.lifetime_for(&shared.response, &EntryScope::default()))
+    }
+
     /// Whether an entry read from Redis is fresh by its own age and flags.
     fn is_fresh_shared(&self, shared: &SharedEntry) -> bool {
         !shared.expired
             && !shared.invalidated
             && self
-                .lifetime_for(&shared.response)
+                .shared_lifetime(shared)
                 .revalidate
                 .is_none_or(|p| shared.age() < p)
     }
@@ -726,9 +817,20 @@ impl FillGuard {
     /// the response was made for, for the key of a variant (`Vary`). Returns
     /// the entry stored, which the request that made it is answered from.
     pub fn complete_for_request<'h>(
+        self,
+        response: CachedResponse,
+        header: impl Fn(&HeaderName) -> Option<&'h HeaderValue>,
+    ) -> Result<Arc<CacheEntry>, NotStored> {
+        self.complete_scoped(response, header, &EntryScope::default())
+    }
+
+    /// Like [`complete_for_request`](Self::complete_for_request), for an
+    /// answer whose run gave its entry tags or a lifetime of its own.
+    pub fn complete_scoped<'h>(
         mut self,
         response: CachedResponse,
         header: impl Fn(&HeaderName) -> Option<&'h HeaderValue>,
+        scope: &EntryScope,
     ) -> Result<Arc<CacheEntry>, NotStored> {
         if let Some(why) = response.not_storable() {
             self.hand_over(Filled::Own);
@@ -743,9 +845,9 @@ impl FillGuard {
             false => self.key.clone(),
         };
         if key == self.key {
-            let (entry, stored) = self
-                .cache
-                .store_response(&self.key, response, self.lock.take());
+            let (entry, stored) =
+                self.cache
+                    .store_response(&self.key, response, self.lock.take(), scope);
             // Stored or turned away at the door, it is for everyone.
             self.hand_over(Filled::Shared(entry.clone()));
             return stored.then_some(entry).ok_or(NotStored::NotAdmitted);
@@ -756,7 +858,7 @@ impl FillGuard {
             self.hand_over(Filled::Own);
             return Err(NotStored::TooManyVariants);
         }
-        let (entry, stored) = self.cache.store_response(&key, response, None);
+        let (entry, stored) = self.cache.store_response(&key, response, None, scope);
         self.hand_over(Filled::Variant);
         stored.then_some(entry).ok_or(NotStored::NotAdmitted)
     }
@@ -858,7 +960,13 @@ impl RefreshGuard {
 
     /// Stores the regenerated response, or, if it may not be stored (a 5xx,
     /// a cookie), keeps the last good one and backs off.
-    pub fn complete(mut self, response: CachedResponse) {
+    pub fn complete(self, response: CachedResponse) {
+        self.complete_scoped(response, &EntryScope::default());
+    }
+
+    /// Like [`complete`](Self::complete), for an answer whose run gave its
+    /// entry tags or a lifetime of its own.
+    pub fn complete_scoped(mut self, response: CachedResponse, scope: &EntryScope) {
         if let Some(why) = response.not_storable() {
             let reason = format!(
                 "the handler answered {} that may not be stored ({})",
@@ -876,7 +984,7 @@ impl RefreshGuard {
         }
         let (_, stored) = self
             .cache
-            .store_response(&self.key, response, self.lock.take());
+            .store_response(&self.key, response, self.lock.take(), scope);
         if stored {
             SegmentMetrics::count(&self.cache.metrics.refreshes);
         }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::StatusCode;
 use trellis_cache::{
-    CachePolicy, CachedResponse, Clock, Fill, Filled, Lookup, MemoryStore, NotStored, RecentHits,
-    RevalidationCache, SegmentSpec, Waited,
+    page_tag, CachePolicy, CachedResponse, Clock, EntryScope, Fill, Filled, Lookup, MemoryStore,
+    NotStored, RecentHits, RevalidationCache, SegmentSpec, Waited,
 };
 
 fn response(body: &str) -> CachedResponse {
@@ -211,6 +211,47 @@ async fn a_response_that_varies_is_stored_per_value_and_waiters_look_up_their_ow
     let en_key = segment.key("/posts", None, language(&EN));
     assert_ne!(en_key, fr_key);
     assert!(matches!(segment.lookup(&en_key), Lookup::Miss));
+}
+
+#[test]
+fn an_entry_made_in_a_scope_has_its_tags_its_own_period_and_its_routes_page_tag() {
+    let (cache, _) = cache(60);
+    let segment = cache.segment(0).clone();
+    let scoped = |key: &str, scope: EntryScope| {
+        let Fill::Lead(guard) = segment.fill(key) else {
+            panic!("a new key leads");
+        };
+        guard
+            .complete_scoped(response(key), |_| None, &scope)
+            .expect("a plain 200 is stored")
+    };
+    let one = scoped(
+        "/posts?one",
+        EntryScope {
+            tags: vec!["post-1".into(), "posts".into()],
+            revalidate: Some(Duration::from_secs(600)),
+            data_period: Some(Duration::from_secs(5)),
+            ..EntryScope::default()
+        },
+    );
+    assert_eq!(&*one.tags, ["posts", "_N_T_page:/posts", "post-1"]);
+    assert_eq!(
+        one.lifetime.revalidate,
+        Some(Duration::from_secs(5)),
+        "no longer than its data"
+    );
+    let two = scoped("/posts?two", EntryScope::default());
+    assert_eq!(two.lifetime.revalidate, Some(Duration::from_secs(60)));
+    assert_eq!(cache.revalidate_tag("post-1"), 1, "that entry's own tag");
+    assert_eq!(
+        cache.expire_tag(&page_tag("/posts")),
+        2,
+        "every entry of the route"
+    );
+    assert!(matches!(
+        segment.lookup("/posts?two"),
+        Lookup::Invalidated(_)
+    ));
 }
 
 #[test]

@@ -25,11 +25,17 @@
 //!    plain way (`served_segment`: method semantics, the route function
 //!    polled once, errors, panics and `maxDuration` turned into responses).
 //! 4. The route function sees the `api` wing: `request` ([`Request`], its
-//!    `signal`, its `body_stream`), `context` ([`Context`], with `cookies`
-//!    and a `revalidator`), `response` ([`Response`], `stream`), `form`,
-//!    `error` ([`Error`]), `method` (HEAD from GET, automatic OPTIONS, 405
-//!    with `Allow`), and the helpers [`user_agent`], [`draft_mode`] and
-//!    [`connection`].
+//!    `signal`, its `body_stream`), `context` ([`Context`], with `cookies`,
+//!    a `revalidator`, and the `entry_record` of an answer made for the
+//!    cache), `response` ([`Response`], `stream`), `form`, `error`
+//!    ([`Error`]), `method` (HEAD from GET, automatic OPTIONS, 405 with
+//!    `Allow`), and the helpers [`user_agent`], [`draft_mode`] and
+//!    [`connection`]. Its data goes through `fetch` ([`fetch()`], over
+//!    `upstream`, the one pooled client) and `memo` ([`cache::memo`]),
+//!    which reach the worker's `data_cache` and report to the `run_scope`
+//!    of the answer being made; `runtime::data_cache` serves them on each
+//!    worker: fresh, stale while one refresh runs, made once for all who
+//!    wait.
 //!    Its `after()` callbacks (`api::after`) go to `after_tasks`, which runs
 //!    them once the body is sent (`sent_body`); its failures, and the
 //!    proxy's, go to the app's `on_request_error` hook
@@ -42,8 +48,9 @@
 //!    (`conditional`), then the request is counted (`request_metrics`) in
 //!    its span. `readiness` answers the probes; `server` drains on SIGTERM
 //!    (`shutdown`).
-//! 6. The `supervisor` (an actor of its own) applies `revalidate_path` and
-//!    `revalidate_tag` to the shared cache, prerenders
+//! 6. The `supervisor` (an actor of its own) applies `revalidate_path`
+//!    (of a path, a route pattern or a prefix) and `revalidate_tag` (stale,
+//!    or expired now) to the shared cache, prerenders
 //!    `generate_static_params`, and on a timer sends `Regenerate` to segment
 //!    actors for popular entries about to go stale.
 //!
@@ -54,7 +61,16 @@
 mod api;
 mod runtime;
 
+/// The data cache for route functions beyond `fetch`: Next.js's
+/// `unstable_cache` as [`memo`](cache::memo), and the types of `cacheLife`.
+pub mod cache {
+    pub use crate::api::cache_profile::CacheProfile;
+    pub use crate::api::memo::{memo, MemoOptions};
+    pub use trellis_config::CacheLife;
+}
+
 pub use api::after::after;
+pub use api::cache_profile::CacheProfile;
 pub use api::connection::connection;
 pub use api::context::Context;
 pub use api::cookies::{CookieOptions, CookieStore, SameSite};
@@ -62,6 +78,7 @@ pub use api::draft_mode::{draft_mode, DraftMode, DRAFT_MODE_COOKIE};
 pub use api::error::{
     forbidden, not_found, permanent_redirect, redirect, unauthorized, Error, Result,
 };
+pub use api::fetch::{fetch, Cache, Fetch, FetchError, FetchResponse};
 pub use api::form::{FormData, FormFile, FormValue};
 pub use api::header_error::HeaderError;
 pub use api::matcher::{Condition, Matcher};
@@ -74,6 +91,7 @@ pub use api::request_error::{
     ErrorContext, ErrorKind, ErroredRequest, RequestError, RevalidateReason,
 };
 pub use api::response::{Body, BodyStream, BoxError, Response};
+pub use api::revalidator::PathKind;
 pub use api::router::{ProxySummary, RouteSummary, Router};
 pub use api::segment::Segment;
 pub use api::stream;
@@ -91,7 +109,7 @@ pub use actix_web::dev::ServerHandle;
 pub use actix_web::http::{header, Method, StatusCode};
 pub use trellis_cache::{unix_millis, Clock};
 pub use trellis_config::{
-    AdminConfig, CacheConfig, Config, ConfigError, CorsPolicy, Dynamic, LimitsConfig, RouteKind,
-    RoutingConfig, SegmentConfig, ServerConfig, TelemetryConfig, DEFAULT_FILE,
+    AdminConfig, CacheConfig, CacheLife, Config, ConfigError, CorsPolicy, Dynamic, LimitsConfig,
+    RouteKind, RoutingConfig, SegmentConfig, ServerConfig, TelemetryConfig, DEFAULT_FILE,
 };
 pub use trellis_routes::{ParamValue, Params};

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use trellis::{Clock, Dynamic, Error, Request, Response, RouteKind, Router, Segment};
+use trellis::{Clock, Dynamic, Error, PathKind, Request, Response, RouteKind, Router, Segment};
 
 use crate::redis_server::RedisServer;
 use crate::test_app::{eventually, json, spawn_router, spawn_with, test_config, TestApp};
@@ -205,7 +205,9 @@ async fn a_force_static_route_sees_nothing_of_the_visitor_in_any_regeneration() 
     let router = Router::new().route("/static", echo_visitor(&runs)).route(
         "/revalidate",
         Segment::new().post(|_, ctx| async move {
-            Ok(Response::json(&ctx.revalidate_path("/static").await))
+            Ok(Response::json(
+                &ctx.revalidate_path("/static", PathKind::Path).await,
+            ))
         }),
     );
     let mut config = test_config();

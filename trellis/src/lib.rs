@@ -111,6 +111,12 @@ pub use trellis_engine::{
     after, connection, draft_mode, user_agent, Browser, Device, DraftMode, ErrorContext, ErrorKind,
     ErroredRequest, Os, RequestBody, RequestError, RevalidateReason, UserAgent, DRAFT_MODE_COOKIE,
 };
+// The data cache: Next.js's `fetch` with `next: { revalidate, tags }` and
+// `cache`, `unstable_cache` (`trellis::cache::memo`), `cacheLife` profiles,
+// and `revalidatePath`'s type.
+pub use trellis_engine::{
+    cache, fetch, Cache, CacheLife, CacheProfile, Fetch, FetchError, FetchResponse, PathKind,
+};
 // Span export over OTLP, with the `otel` feature.
 #[cfg(feature = "otel")]
 pub use trellis_engine::{Telemetry, TelemetryConfig};
@@ -161,10 +167,10 @@ pub mod time {
 /// ```
 pub mod prelude {
     pub use crate::{
-        forbidden, not_found, permanent_redirect, redirect, unauthorized, Condition, Context,
-        CookieOptions, CorsPolicy, Dynamic, Error, FormData, FormValue, HttpMethod, Matcher,
-        ParamValue, Params, Proxy, ProxyContext, Request, Response, Result, Router, SameSite,
-        Segment, StatusCode,
+        forbidden, not_found, permanent_redirect, redirect, unauthorized, CacheLife, Condition,
+        Context, CookieOptions, CorsPolicy, Dynamic, Error, FormData, FormValue, HttpMethod,
+        Matcher, ParamValue, Params, PathKind, Proxy, ProxyContext, Request, Response, Result,
+        Router, SameSite, Segment, StatusCode,
     };
     /// `stream! { yield chunk; }`: an async generator, for `Response::stream`.
     pub use async_stream::stream;

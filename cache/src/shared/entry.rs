@@ -1,7 +1,8 @@
 //! An entry as Redis holds it: a hash of `status`, `made` (unix ms),
-//! `headers`, `body` and, with `[cache] secret`, `sig`, with the flags
-//! revalidation sets; its encoding, and its decoding, which checks what
-//! comes back from Redis as if it were new.
+//! `headers`, `body`, `life` (its period and expire), `tags` and, with
+//! `[cache] secret`, `sig`, with the flags revalidation sets; its encoding,
+//! and its decoding, which checks what comes back from Redis as if it were
+//! new.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use http::{HeaderName, HeaderValue, StatusCode};
 
 use super::signature::{SignedFields, Signer};
 use crate::clock::unix_millis;
-use crate::entry::CachedResponse;
+use crate::entry::{CachedResponse, Lifetime};
 
 /// An entry as another instance (or this one) stored it.
 #[derive(Debug, Clone)]
@@ -23,6 +24,12 @@ pub struct SharedEntry {
     pub expired: bool,
     /// `revalidate_path` reached it: regenerate before serving.
     pub invalidated: bool,
+    /// The lifetime it was stored with; `None` for an entry written
+    /// before lifetimes were kept (its route's then applies).
+    pub lifetime: Option<Lifetime>,
+    /// Its tags, as the instance that made it indexed them; empty for an
+    /// entry written before tags were kept.
+    pub tags: Vec<String>,
 }
 
 impl SharedEntry {
@@ -61,31 +68,74 @@ fn decode_headers(block: &[u8]) -> Option<Vec<(HeaderName, HeaderValue)>> {
         .collect()
 }
 
+/// `<period ms or -> <expire ms>`: `-` for an entry fresh until revalidated.
+fn encode_lifetime(lifetime: Lifetime) -> String {
+    let period = lifetime
+        .revalidate
+        .map_or_else(|| "-".to_string(), |p| p.as_millis().to_string());
+    format!("{period} {}", lifetime.expire.as_millis())
+}
+
+fn decode_lifetime(text: &[u8]) -> Option<Lifetime> {
+    let (period, expire) = std::str::from_utf8(text).ok()?.split_once(' ')?;
+    let revalidate = match period {
+        "-" => None,
+        ms => Some(Duration::from_millis(ms.parse().ok()?)),
+    };
+    Some(Lifetime {
+        revalidate,
+        expire: Duration::from_millis(expire.parse().ok()?),
+    })
+}
+
+/// Tags one a line: no tag holds a line break (nor any whitespace).
+fn decode_tags(text: &[u8]) -> Option<Vec<String>> {
+    let text = std::str::from_utf8(text).ok()?;
+    Some(
+        text.split('\n')
+            .filter(|tag| !tag.is_empty())
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
 /// How far ahead of this instance's clock an entry's `made` may be: clocks
 /// of machines differ a little; no instance of ours writes an entry
 /// further ahead than that.
 pub(super) const MAX_CLOCK_AHEAD_MS: u64 = 5_000;
 
-/// An entry's fields as written: the text of its status and `made`, and
-/// the signature, when there is a secret, that covers them.
+/// An entry's fields as written: the text of its status, `made`, lifetime
+/// and tags, and the signature, when there is a secret, that covers them.
 pub(super) struct EncodedEntry {
     pub status: String,
     pub made: String,
     pub headers: Vec<u8>,
+    pub life: String,
+    pub tags: String,
     pub signature: Option<Vec<u8>>,
 }
 
-/// Encodes `response`, made at `made_unix_ms`, for the Redis key
-/// `entry_key`, signed by `signer` if there is one.
+/// What an entry says beside its response: when it was made, for how
+/// long, and its tags.
+pub(super) struct EntryFacts<'a> {
+    pub made_unix_ms: u64,
+    pub lifetime: Lifetime,
+    pub tags: &'a [String],
+}
+
+/// Encodes `response` with its `facts` for the Redis key `entry_key`,
+/// signed by `signer` if there is one.
 pub(super) fn encode_entry(
     entry_key: &str,
     response: &CachedResponse,
-    made_unix_ms: u64,
+    facts: &EntryFacts<'_>,
     signer: Option<&Signer>,
 ) -> EncodedEntry {
     let status = response.status.as_u16().to_string();
-    let made = made_unix_ms.to_string();
+    let made = facts.made_unix_ms.to_string();
     let headers = encode_headers(&response.headers);
+    let life = encode_lifetime(facts.lifetime);
+    let tags = facts.tags.join("\n");
     let signature = signer.map(|signer| {
         signer.sign(&SignedFields {
             key: entry_key.as_bytes(),
@@ -93,12 +143,15 @@ pub(super) fn encode_entry(
             made: made.as_bytes(),
             headers: &headers,
             body: &response.body,
+            life_and_tags: Some((life.as_bytes(), tags.as_bytes())),
         })
     });
     EncodedEntry {
         status,
         made,
         headers,
+        life,
+        tags,
         signature,
     }
 }
@@ -149,6 +202,12 @@ pub(super) fn decode_entry(
         field("headers")?,
         field("body")?,
     );
+    // Both or neither: an entry written before lifetimes travelled has neither.
+    let life_and_tags = match (fields.get("life"), fields.get("tags")) {
+        (Some(life), Some(tags)) => Some((life.as_slice(), tags.as_slice())),
+        (None, None) => None,
+        _ => return Err(Refusal::Malformed),
+    };
     if let Some(signer) = signer {
         let signature = fields.get("sig").ok_or(Refusal::Unsigned)?;
         let signed = SignedFields {
@@ -157,6 +216,7 @@ pub(super) fn decode_entry(
             made,
             headers,
             body,
+            life_and_tags,
         };
         if !signer.verifies(&signed, signature) {
             return Err(Refusal::BadSignature);
@@ -171,6 +231,13 @@ pub(super) fn decode_entry(
     if made_unix_ms > now_unix_ms.saturating_add(MAX_CLOCK_AHEAD_MS) {
         return Err(Refusal::FromTheFuture);
     }
+    let (lifetime, tags) = match life_and_tags {
+        Some((life, tags)) => (
+            Some(decode_lifetime(life).ok_or(Refusal::Malformed)?),
+            decode_tags(tags).ok_or(Refusal::Malformed)?,
+        ),
+        None => (None, Vec::new()),
+    };
     Ok(SharedEntry {
         response: CachedResponse {
             status,
@@ -180,6 +247,8 @@ pub(super) fn decode_entry(
         made_unix_ms,
         expired: fields.contains_key("expired"),
         invalidated: fields.contains_key("invalidated"),
+        lifetime,
+        tags,
     })
 }
 
@@ -207,6 +276,11 @@ mod tests {
     const KEY: &str = "t:e:/a";
     const NOW: u64 = 1_700_000_000_000;
 
+    const LIFETIME: Lifetime = Lifetime {
+        revalidate: Some(Duration::from_secs(5)),
+        expire: Duration::from_secs(60),
+    };
+
     /// The fields of an entry as `encode_entry` writes them.
     fn stored(made: u64, signer: Option<&Signer>) -> HashMap<String, Vec<u8>> {
         let response = CachedResponse {
@@ -217,12 +291,20 @@ mod tests {
             )],
             body: Bytes::from_static(b"{}"),
         };
-        let encoded = encode_entry(KEY, &response, made, signer);
+        let tags = ["posts".to_string(), "_N_T_page:/posts".to_string()];
+        let facts = EntryFacts {
+            made_unix_ms: made,
+            lifetime: LIFETIME,
+            tags: &tags,
+        };
+        let encoded = encode_entry(KEY, &response, &facts, signer);
         let mut fields = HashMap::from([
             ("status".to_string(), encoded.status.into_bytes()),
             ("made".to_string(), encoded.made.into_bytes()),
             ("headers".to_string(), encoded.headers),
             ("body".to_string(), b"{}".to_vec()),
+            ("life".to_string(), encoded.life.into_bytes()),
+            ("tags".to_string(), encoded.tags.into_bytes()),
         ]);
         if let Some(signature) = encoded.signature {
             fields.insert("sig".to_string(), signature);
@@ -236,6 +318,13 @@ mod tests {
         let entry = decode_entry(KEY, &fields, None, NOW).unwrap();
         assert_eq!(entry.response.status, StatusCode::OK);
         assert!(!entry.expired && !entry.invalidated);
+        let mut without_tags = fields.clone();
+        without_tags.remove("tags");
+        assert_eq!(
+            decode_entry(KEY, &without_tags, None, NOW).err(),
+            Some(Refusal::Malformed),
+            "a lifetime without its tags"
+        );
         fields.remove("body");
         assert_eq!(
             decode_entry(KEY, &fields, None, NOW).err(),
@@ -286,5 +375,47 @@ mod tests {
         flagged.insert("expired".to_string(), b"1".to_vec());
         let entry = decode_entry(KEY, &flagged, Some(&signer), NOW).unwrap();
         assert!(entry.expired, "flags are no part of the signature");
+    }
+
+    #[test]
+    fn a_lifetime_and_tags_survive_the_round_trip() {
+        for revalidate in [None, Some(Duration::from_secs(5))] {
+            let lifetime = Lifetime {
+                revalidate,
+                expire: Duration::from_secs(60),
+            };
+            let text = encode_lifetime(lifetime);
+            assert_eq!(decode_lifetime(text.as_bytes()), Some(lifetime));
+        }
+        let entry = decode_entry(KEY, &stored(NOW, None), None, NOW).unwrap();
+        assert_eq!(entry.lifetime, Some(LIFETIME));
+        assert_eq!(entry.tags, ["posts", "_N_T_page:/posts"]);
+    }
+
+    #[test]
+    fn an_entry_written_before_lifetimes_travelled_is_read_without_them() {
+        let signer = Signer::new("s3cret");
+        let mut old = stored(NOW, None);
+        old.remove("life");
+        old.remove("tags");
+        let signed = SignedFields {
+            key: KEY.as_bytes(),
+            status: &old["status"],
+            made: &old["made"],
+            headers: &old["headers"],
+            body: &old["body"],
+            life_and_tags: None,
+        };
+        old.insert("sig".to_string(), signer.sign(&signed));
+        let entry = decode_entry(KEY, &old, Some(&signer), NOW).unwrap();
+        assert_eq!((entry.lifetime, entry.tags.len()), (None, 0));
+        let mut stripped = stored(NOW, Some(&signer));
+        stripped.remove("life");
+        stripped.remove("tags");
+        assert_eq!(
+            decode_entry(KEY, &stripped, Some(&signer), NOW).err(),
+            Some(Refusal::BadSignature),
+            "a new entry stripped of its lifetime"
+        );
     }
 }

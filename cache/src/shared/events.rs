@@ -11,7 +11,13 @@ pub(super) const MAX_PENDING: usize = 10_000;
 /// An invalidation made on another instance, to apply to the memory tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SharedEvent {
+    /// A tag's entries are stale (`revalidate_tag(tag, "max")`).
     Tag(String),
+    /// A tag's entries expired now (`revalidate_tag(tag, { expire: 0 })`,
+    /// and the engine's tags of a route and of a path): the next request
+    /// waits.
+    ExpiredTag(String),
+    /// A path's entries, and the data made for them, expired now.
     Path(String),
     /// Path revalidations happened while this instance was not listening:
     /// which paths is not known, so every entry is revalidated.

@@ -26,16 +26,16 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `P:e:{key}` | hash | `status`, `made` (unix ms), `headers`, `body`, `sig` (with `[cache] secret`), and `expired` / `invalidated` flags |
+//! | `P:e:{key}` | hash | `status`, `made` (unix ms), `headers`, `body`, `life` (its period and expire), `tags`, `sig` (with `[cache] secret`), and `expired` / `invalidated` flags |
 //! | `P:l:{key}` | string | the regeneration lock, with its holder's token |
-//! | `P:t:{tag}` | sorted set | the entry keys of the segments carrying the tag, scored by their expiry |
-//! | `P:p:{path}` | sorted set | the entry keys of a path (one per query, where keyed by query), scored alike |
-//! | `P:v:tag:{tag}`, `P:v:paths` | counter | invalidation versions, for catching up: one per tag the app's routes carry |
+//! | `P:t:{tag}` | sorted set | the keys of the entries carrying the tag (responses and data alike, the engine's `_N_T_` tags of a route and a path included), scored by their expiry |
+//! | `P:p:{path}` | sorted set | the entry keys of a path (one per query, where keyed by query) and of the data made for it, scored alike |
+//! | `P:v:tag:{tag}`, `P:v:paths` | counter | invalidation versions, for catching up: one per tag the app's routes carry, and one per route's page tag |
 //!
 //! Every key but the counters expires: an entry after its period and the
 //! grace (never past its `expire`), a lock after its life, a set with its
 //! last member. The counters are as many as the app's tags, plus one.
-//! | `P:events` | channel | `kind \t version \t origin \t name` |
+//! | `P:events` | channel | `kind \t version \t origin \t name`; kind `tag`, `tag-now` (expired now) or `path` |
 //!
 //! # Layout
 //!

@@ -7,6 +7,8 @@ use futures_util::StreamExt;
 use redis::aio::ConnectionManager;
 use redis::RedisResult;
 
+use trellis_config::IMPLICIT_TAG_PREFIX;
+
 use super::events::SharedEvent;
 use super::health::PROBE_INTERVAL;
 use super::state::TierState;
@@ -21,6 +23,7 @@ impl TierState {
     ) -> RedisResult<()> {
         let (kind, name, set, flag) = match event {
             SharedEvent::Tag(tag) => ("tag", tag, "t", "expired"),
+            SharedEvent::ExpiredTag(tag) => ("tag-now", tag, "t", "invalidated"),
             SharedEvent::Path(path) => ("path", path, "p", "invalidated"),
             SharedEvent::AllPaths => return Ok(()),
         };
@@ -45,11 +48,12 @@ impl TierState {
         Ok(())
     }
 
-    /// The counter of revalidations of this `kind` (`tag`, `path`) and
-    /// name, for catching up: one for all paths, one per tag the app's
-    /// routes carry. A tag no route carries has none: no instance would
-    /// ever read it, and a counter per name asked for would let Redis grow
-    /// with every name anyone revalidates.
+    /// The counter of revalidations of this `kind` (`tag`, `tag-now`,
+    /// `path`) and name, for catching up: one for all paths, one per tag
+    /// the app's routes carry (whether stale or expired now). A tag no
+    /// route carries has none: no instance would ever read it, and a
+    /// counter per name asked for would let Redis grow with every name
+    /// anyone revalidates.
     fn version_key(&self, kind: &str, name: &str) -> Option<String> {
         let prefix = &self.options.key_prefix;
         match kind {
@@ -138,6 +142,7 @@ impl TierState {
         };
         let event = match kind {
             "tag" => SharedEvent::Tag(name.to_string()),
+            "tag-now" => SharedEvent::ExpiredTag(name.to_string()),
             "path" => SharedEvent::Path(name.to_string()),
             _ => return,
         };
@@ -176,7 +181,12 @@ impl TierState {
             // A version never bumped is 0, so the first bump is news.
             let version = version.and_then(|v| v.parse().ok()).unwrap_or(0);
             if self.versions.caught_up(key, version) {
+                // Whether the missed ones marked stale or expired is not
+                // known; the engine's own tags only ever expire.
                 deliver(match tag {
+                    Some(tag) if tag.starts_with(IMPLICIT_TAG_PREFIX) => {
+                        SharedEvent::ExpiredTag(tag.clone())
+                    }
                     Some(tag) => SharedEvent::Tag(tag.clone()),
                     None => SharedEvent::AllPaths,
                 });

@@ -18,9 +18,10 @@ impl Scripts {
     }
 }
 
-/// KEYS: entry, lock, path set, tag sets. ARGV: ttl ms, status, made
-/// (unix ms, the writer's now), headers, body, lock token (empty: none
-/// held), signature (empty: none).
+/// KEYS: entry, lock, then the sets it joins (its path's, if it has one,
+/// and its tags'). ARGV: ttl ms, status, made (unix ms, the writer's now),
+/// headers, body, lock token (empty: none held), signature (empty: none),
+/// lifetime (`<period ms or -> <expire ms>`), tags (one a line).
 ///
 /// A membership set is a sorted set scored by each member's expiry, so a
 /// write first drops the members already gone: a set holds the live
@@ -31,7 +32,7 @@ const PUT_SCRIPT: &str = r"
 local ttl = tonumber(ARGV[1])
 local now = tonumber(ARGV[3])
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'made', ARGV[3], 'headers', ARGV[4], 'body', ARGV[5])
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'made', ARGV[3], 'headers', ARGV[4], 'body', ARGV[5], 'life', ARGV[8], 'tags', ARGV[9])
 if ARGV[7] ~= '' then
   redis.call('HSET', KEYS[1], 'sig', ARGV[7])
 end

@@ -4,10 +4,11 @@
 //! is refused rather than served.
 //!
 //! The signature covers the entry's Redis key, status, `made`, headers and
-//! body, as stored: the key so that an entry cannot be moved to another
-//! path. The `expired` and `invalidated` flags are not covered: the
-//! revalidate script sets them without the secret, and all they can do is
-//! make an instance regenerate.
+//! body, as stored, and its lifetime and tags where it has them: the key so
+//! that an entry cannot be moved to another path, the lifetime so that it
+//! cannot be made fresh for longer. The `expired` and `invalidated` flags
+//! are not covered: the revalidate script sets them without the secret, and
+//! all they can do is make an instance regenerate.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -19,6 +20,9 @@ pub(super) struct SignedFields<'a> {
     pub made: &'a [u8],
     pub headers: &'a [u8],
     pub body: &'a [u8],
+    /// Its `life` and `tags` fields, which every entry written since
+    /// lifetimes travel has; `None` for one written before, signed without.
+    pub life_and_tags: Option<(&'a [u8], &'a [u8])>,
 }
 
 /// Signs and checks entries with one secret. `Debug` shows no key.
@@ -49,16 +53,21 @@ impl Signer {
     }
 
     /// Each field with its length before it, so that no two different
-    /// entries feed the same bytes (`ab` + `c` is not `a` + `bc`).
+    /// entries feed the same bytes (`ab` + `c` is not `a` + `bc`). An entry
+    /// stripped of its lifetime and tags is signed otherwise than it was.
     fn mac_of(&self, fields: &SignedFields) -> Hmac<Sha256> {
         let mut mac = self.0.clone();
-        for field in [
-            fields.key,
-            fields.status,
-            fields.made,
-            fields.headers,
-            fields.body,
-        ] {
+        let (life, tags) = fields.life_and_tags.unzip();
+        let fields = [
+            Some(fields.key),
+            Some(fields.status),
+            Some(fields.made),
+            Some(fields.headers),
+            Some(fields.body),
+            life,
+            tags,
+        ];
+        for field in fields.into_iter().flatten() {
             mac.update(&(field.len() as u64).to_be_bytes());
             mac.update(field);
         }
@@ -77,6 +86,7 @@ mod tests {
             made: b"1700000000000",
             headers: b"content-type: text/plain\r\n",
             body,
+            life_and_tags: Some((b"5000 60000", b"posts")),
         }
     }
 
@@ -96,6 +106,19 @@ mod tests {
         );
         assert!(!Signer::new("other").verifies(&fields(b"t:e:/a", b"body"), &signature));
         assert!(!signer.verifies(&fields(b"t:e:/a", b"body"), b""));
+        let stripped = SignedFields {
+            life_and_tags: None,
+            ..fields(b"t:e:/a", b"body")
+        };
+        assert!(
+            !signer.verifies(&stripped, &signature),
+            "lifetime and tags taken away"
+        );
+        let longer = SignedFields {
+            life_and_tags: Some((b"- 60000", b"posts")),
+            ..fields(b"t:e:/a", b"body")
+        };
+        assert!(!signer.verifies(&longer, &signature), "fresh for longer");
         assert_eq!(format!("{signer:?}"), "Signer(***)");
     }
 }

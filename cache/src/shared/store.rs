@@ -12,7 +12,7 @@ use tokio::runtime::Handle;
 use trellis_config::{redact_url, scrub_url};
 
 use super::budget::ENTRY_OVERHEAD;
-use super::entry::{decode_entry, encode_entry, SharedEntry};
+use super::entry::{decode_entry, encode_entry, EntryFacts, SharedEntry};
 use super::error::SharedStoreError;
 use super::events::SharedEvent;
 use super::health::Access;
@@ -44,10 +44,14 @@ pub struct LockToken(String);
 /// One regenerated entry to write, with the lock to release after it.
 pub(crate) struct SharedWrite {
     pub key: String,
-    pub path: String,
+    /// The path whose set the key joins; data made for no path has none.
+    pub path: Option<String>,
     pub response: CachedResponse,
     pub made_unix_ms: u64,
     pub ttl: Duration,
+    /// How long it is fresh and served, as the instances adopting it keep.
+    pub lifetime: Lifetime,
+    /// Every tag it carries, the engine's own included.
     pub tags: Vec<String>,
     pub lock: Option<LockToken>,
 }
@@ -195,17 +199,17 @@ impl SharedStore {
                     false => inner.release(&mut conn, lock_key, token).await,
                 };
             }
-            let encoded = encode_entry(
-                &entry_key,
-                &write.response,
-                write.made_unix_ms,
-                inner.signer.as_ref(),
-            );
+            let facts = EntryFacts {
+                made_unix_ms: write.made_unix_ms,
+                lifetime: write.lifetime,
+                tags: &write.tags,
+            };
+            let encoded = encode_entry(&entry_key, &write.response, &facts, inner.signer.as_ref());
             let mut invocation = inner.scripts.put.prepare_invoke();
-            invocation
-                .key(&entry_key)
-                .key(lock_key)
-                .key(inner.key("p", &write.path));
+            invocation.key(&entry_key).key(lock_key);
+            if let Some(path) = &write.path {
+                invocation.key(inner.key("p", path));
+            }
             for tag in &write.tags {
                 invocation.key(inner.key("t", tag));
             }
@@ -216,7 +220,9 @@ impl SharedStore {
                 .arg(encoded.headers)
                 .arg(write.response.body.as_ref())
                 .arg(token)
-                .arg(encoded.signature.unwrap_or_default());
+                .arg(encoded.signature.unwrap_or_default())
+                .arg(encoded.life)
+                .arg(encoded.tags);
             invocation.invoke_async::<i64>(&mut conn).await.map(drop)
         });
     }
@@ -226,6 +232,14 @@ impl SharedStore {
     /// Redis took it; false when it is kept, to send when Redis returns.
     pub async fn revalidate_tag(&self, tag: &str) -> bool {
         self.revalidate(SharedEvent::Tag(tag.to_string())).await
+    }
+
+    /// `revalidate_tag(tag, { expire: 0 })` for every instance: marks the
+    /// tag's entries in Redis for regeneration, and tells the others, as
+    /// for a stale tag.
+    pub async fn expire_tag(&self, tag: &str) -> bool {
+        self.revalidate(SharedEvent::ExpiredTag(tag.to_string()))
+            .await
     }
 
     /// `revalidate_path` for every instance: marks the path's entries in
@@ -241,7 +255,9 @@ impl SharedStore {
         let inner = self.inner.clone();
         let sent = event.clone();
         let name = match &event {
-            SharedEvent::Tag(name) | SharedEvent::Path(name) => name.as_str(),
+            SharedEvent::Tag(name) | SharedEvent::ExpiredTag(name) | SharedEvent::Path(name) => {
+                name.as_str()
+            }
             SharedEvent::AllPaths => "",
         };
         let reached = self
@@ -338,10 +354,14 @@ impl SharedStore {
     }
 }
 
-/// What a write adds to Redis, about: the response, the entry's key in
-/// the keyspace, its path set and each tag set, and Redis's overhead.
+/// What a write adds to Redis, about: the response, its lifetime and tags,
+/// the entry's key in the keyspace, its path set and each tag set, and
+/// Redis's overhead.
 fn write_size(write: &SharedWrite, entry_key: &str) -> u64 {
-    let keys = entry_key.len() * (2 + write.tags.len());
+    let sets = usize::from(write.path.is_some()) + write.tags.len();
+    let keys = entry_key.len() * (1 + sets);
+    // `life` is two numbers; `tags`, each and a line break.
+    let facts = 24 + write.tags.iter().map(|tag| tag.len() + 1).sum::<usize>();
     // As the entry's hash holds them: each header as `name: value\r\n`.
     let headers: usize = write
         .response
@@ -349,7 +369,7 @@ fn write_size(write: &SharedWrite, entry_key: &str) -> u64 {
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
-    (write.response.body.len() + headers + keys) as u64 + ENTRY_OVERHEAD
+    (write.response.body.len() + headers + keys + facts) as u64 + ENTRY_OVERHEAD
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Which request data a route function read while its answer was made for
 //! the cache. Next.js's `dynamic = 'auto'`: a cached route that reads
 //! headers, cookies, the query or the body made an answer for one visitor,
-//! so it is not stored and the route is dynamic from then on;
+//! and one that fetches with `no-store` made it of live data, so it is not
+//! stored and the route is dynamic from then on;
 //! `dynamic = 'error'` turns such a read into a failure instead.
 //!
 //! One value is shared by the request and the context of one run, so a
@@ -31,10 +32,13 @@ pub(crate) enum Read {
     Connection,
     /// A value the proxy handed over (`ctx.extension()`).
     ProxyValue,
+    /// A fetch never cached (`Cache::NoStore`, `revalidate(0)`): live data,
+    /// as Next.js counts a `no-store` fetch.
+    NoStoreFetch,
 }
 
 impl Read {
-    const ALL: [Read; 9] = [
+    const ALL: [Read; 10] = [
         Read::Headers,
         Read::Header,
         Read::Cookies,
@@ -44,9 +48,9 @@ impl Read {
         Read::Host,
         Read::Connection,
         Read::ProxyValue,
+        Read::NoStoreFetch,
     ];
 
-    // Nine kinds: one bit each needs more than a byte.
     fn bit(self) -> u16 {
         1 << self as u16
     }
@@ -63,6 +67,7 @@ impl Read {
             Read::Host => "host",
             Read::Connection => "connection",
             Read::ProxyValue => "proxy-value",
+            Read::NoStoreFetch => "no-store-fetch",
         }
     }
 }
@@ -70,6 +75,7 @@ impl Read {
 /// The reads one run made.
 #[derive(Debug, Default)]
 pub(crate) struct DynamicReads {
+    /// One bit per [`Read`]: ten kinds, more than a `u8` holds.
     kinds: AtomicU16,
     /// Headers read one by one, to compare with the response's `Vary`.
     named: Mutex<Vec<HeaderName>>,

@@ -1,7 +1,10 @@
 //! The engine's own endpoints, answered before route matching: Prometheus
-//! metrics (the cache's, the requests', the `after()` callbacks'), and
-//! on-demand revalidation for operators and the CLI (`trellis
-//! revalidate`). Both need the admin token (the metrics not when
+//! metrics (the cache's, the data cache's, the requests', the `after()`
+//! callbacks'), and on-demand revalidation for operators and the CLI
+//! (`trellis revalidate`): `?path=` (with `&type=page` or `&type=layout`
+//! for a route pattern or a prefix), or `?tag=` (with `&profile=NAME`,
+//! `max` unless given, or `&expire=0` to expire now). Both need the admin
+//! token (the metrics not when
 //! `metrics_public`); see `admin_access` for the rule. Every revalidation,
 //! and every refusal, is logged with the peer's address. With a Redis tier
 //! a revalidation's answer says whether it reached the other instances. The
@@ -14,16 +17,18 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::HttpRequest;
 
+use crate::api::cache_profile::CacheProfile;
 use crate::api::method;
 use crate::api::request::SearchParams;
 use crate::api::response::Response;
+use crate::api::revalidator::PathKind;
 use crate::runtime::admin_access::{AdminAccess, Refusal};
 use crate::runtime::app_routes::AppRoutes;
 use crate::runtime::messages::{RevalidatePath, RevalidateTag};
 use crate::runtime::readiness::Readiness;
 use crate::runtime::request_metrics::RequestMetrics;
 use crate::runtime::supervisor::Supervisor;
-use trellis_config::Config;
+use trellis_config::{CacheConfig, CacheLife, Config};
 
 /// Where `trellis revalidate` posts.
 pub const REVALIDATE_ENDPOINT: &str = "/_trellis/revalidate";
@@ -83,7 +88,7 @@ impl EngineEndpoints {
         if self.metrics_path.as_deref() == Some(req.path()) {
             self.metrics(req, routes)
         } else {
-            self.revalidate(req, supervisor).await
+            self.revalidate(req, routes, supervisor).await
         }
     }
 
@@ -99,6 +104,7 @@ impl EngineEndpoints {
             return refused(req, refusal);
         }
         let mut text = routes.cache.render_metrics();
+        text.push_str(&routes.data.render_metrics());
         if let Some(requests) = &self.requests {
             requests.render(&mut text);
         }
@@ -111,7 +117,12 @@ impl EngineEndpoints {
         response
     }
 
-    async fn revalidate(&self, req: &HttpRequest, supervisor: &Addr<Supervisor>) -> Response {
+    async fn revalidate(
+        &self,
+        req: &HttpRequest,
+        routes: &AppRoutes,
+        supervisor: &Addr<Supervisor>,
+    ) -> Response {
         if req.method() != Method::POST {
             return method::not_allowed(&HeaderValue::from_static("POST"));
         }
@@ -121,14 +132,24 @@ impl EngineEndpoints {
         let query = SearchParams::parse(req.query_string());
         let (kind, name, done) = match (query.get("path"), query.get("tag")) {
             (Some(path), _) => {
+                let kind = match query.get("type").map_or(Ok(PathKind::Path), str::parse) {
+                    Ok(kind) => kind,
+                    Err(problem) => return Response::json_error(StatusCode::BAD_REQUEST, &problem),
+                };
                 let message = RevalidatePath {
                     path: path.to_string(),
+                    kind,
                 };
                 ("path", path, supervisor.send(message).await)
             }
             (None, Some(tag)) => {
+                let profile = match tag_profile(&query, &routes.services.cache_config) {
+                    Ok(profile) => profile,
+                    Err(problem) => return Response::json_error(StatusCode::BAD_REQUEST, problem),
+                };
                 let message = RevalidateTag {
                     tag: tag.to_string(),
+                    profile,
                 };
                 ("tag", tag, supervisor.send(message).await)
             }
@@ -152,6 +173,24 @@ impl EngineEndpoints {
                 Response::json_error(StatusCode::SERVICE_UNAVAILABLE, "revalidation unavailable")
             }
         }
+    }
+}
+
+/// `&profile=NAME` (`max` when absent: Next.js's stale-while-revalidate),
+/// or `&expire=SECONDS`; a profile that does not exist is the caller's
+/// mistake, said before anything is marked.
+fn tag_profile(query: &SearchParams, cache: &CacheConfig) -> Result<CacheProfile, &'static str> {
+    match (query.get("profile"), query.get("expire")) {
+        (Some(_), Some(_)) => Err("give ?profile= or ?expire=, not both"),
+        (Some(name), None) => match cache.profile(name) {
+            Some(_) => Ok(CacheProfile::from(name)),
+            None => Err("no such cache profile (Next.js's presets, or [cache.profiles])"),
+        },
+        (None, Some(seconds)) => match seconds.parse() {
+            Ok(seconds) => Ok(CacheLife::default().with_expire(seconds).into()),
+            Err(_) => Err("?expire= is a number of seconds"),
+        },
+        (None, None) => Ok(CacheProfile::from("max")),
     }
 }
 

@@ -1,14 +1,16 @@
 //! `AppRoutes`: what the server serves, built once from a `Router` and the
 //! config: the matcher, each segment ready to serve over its view of one
-//! shared cache, the file's path rules and rewrites, the app's proxy, the
-//! layout of its paths, and the site's address.
+//! shared cache, the data cache beside it, the file's path rules and
+//! rewrites, the app's proxy, the layout of its paths, and the site's
+//! address.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header::{HeaderName, HeaderValue};
 use trellis_cache::{
-    CachePolicy, Clock, MemoryStore, RevalidationCache, SegmentSpec, SharedOptions, SharedStore,
+    page_tag, CachePolicy, Clock, DataCache, MemoryStore, RevalidationCache, SegmentSpec,
+    SharedOptions, SharedStore,
 };
 use trellis_config::{
     Config, ConfigError, CorsPolicy, Dynamic, RouteKind, RouteOverride, DEFAULT_KEY_PREFIX,
@@ -32,7 +34,8 @@ use crate::runtime::upstream::Upstream;
 use crate::runtime::watched_paths::WatchedPaths;
 
 /// The built routes: the matcher, the segments indexed by `SegmentId`, the
-/// cache they share, the file's path rules and rewrites, and the proxy.
+/// cache they share and the data cache beside it, the file's path rules and
+/// rewrites, and the proxy.
 pub(crate) struct AppRoutes {
     pub table: RouteTable,
     pub segments: Vec<Arc<ServedSegment>>,
@@ -40,6 +43,7 @@ pub(crate) struct AppRoutes {
     /// before `afterFiles` rewrites.
     static_routes: Vec<bool>,
     pub cache: Arc<RevalidationCache>,
+    pub data: Arc<DataCache>,
     pub rules: PathRules,
     pub rewrites: Rewrites,
     pub proxy: Option<AppProxy>,
@@ -169,11 +173,17 @@ impl AppRoutes {
         let services = Arc::new(AppServices {
             compress: config.server.compress,
             clock: clock.clone(),
+            cache_config: config.cache.clone(),
             draft: draft_cookie::token(config.admin.draft_mode_secret.as_deref()),
             after: Arc::new(AfterTracker::default()),
             on_error,
         });
         let cache = Arc::new(RevalidationCache::tiered(store, shared, clock, specs));
+        let data = Arc::new(DataCache::new(
+            &cache,
+            config.cache.expire(),
+            config.cache.lock_timeout(),
+        ));
         let segments = router
             .registrations
             .into_iter()
@@ -201,6 +211,7 @@ impl AppRoutes {
             segments,
             static_routes,
             cache,
+            data,
             rules,
             rewrites,
             proxy,
@@ -292,17 +303,21 @@ fn apply_override(
 /// The app's name in the default key prefix when no name was given.
 const DEFAULT_APP_NAME: &str = "app";
 
-/// What the shared tier needs: where Redis is, its limits, every tag (to
-/// catch up on tag revalidations missed while disconnected), and the key
-/// prefix: the default one names the app, so that two apps on one Redis
-/// never read each other's entries.
+/// What the shared tier needs: where Redis is, its limits, every tag the
+/// routes carry, their page tags included (to catch up on tag and route
+/// revalidations missed while disconnected), and the key prefix: the
+/// default one names the app, so that two apps on one Redis never read
+/// each other's entries.
 fn shared_options(
     url: &str,
     config: &Config,
     specs: &[SegmentSpec],
     app_name: &str,
 ) -> SharedOptions {
-    let mut tags: Vec<String> = specs.iter().flat_map(|s| s.tags.clone()).collect();
+    let mut tags: Vec<String> = specs
+        .iter()
+        .flat_map(|s| s.tags.iter().cloned().chain([page_tag(&s.route)]))
+        .collect();
     tags.sort();
     tags.dedup();
     SharedOptions {

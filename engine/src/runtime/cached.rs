@@ -2,20 +2,25 @@
 //! one refresh, misses regenerated once for every request waiting, and the
 //! background regeneration the timer and prerendering ask for. Whatever
 //! was stored is sent in the form the client accepts, made once per entry.
+//! Each answer made for the cache is made with an entry record: what
+//! `cache_tag`, `cache_life` and the data the route used say about its
+//! entry.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, Uri};
 use bytes::Bytes;
 use trellis_cache::{
-    key_base, key_headers, CacheEntry, CacheStatus, CachedResponse, Fill, Filled, Lookup,
-    PeerRefresh, Waited, CACHE_STATUS,
+    key_base, key_headers, key_path, CacheEntry, CacheStatus, CachedResponse, EntryScope, Fill,
+    Filled, Lookup, PeerRefresh, Waited, CACHE_STATUS,
 };
 
 use crate::api::context::Context;
 use crate::api::cookies::CookieStore;
 use crate::api::dynamic_reads::DynamicReads;
+use crate::api::entry_record::EntryRecord;
 use crate::api::request::Request;
 use crate::api::request_error::{ErroredRequest, RequestError, RevalidateReason};
 use crate::api::response::{Body, Response};
@@ -170,6 +175,7 @@ async fn fill(
         }
     }
     let reads = watch_reads(segment, &mut request, &mut context);
+    let record = record_entry(segment, &to.key, &mut context);
     let headers = request.sent_headers().clone();
     // Regenerating what `revalidate_path` marked, with the old entry kept.
     let origin = match previous {
@@ -177,6 +183,7 @@ async fn fill(
         None => RunOrigin::Request,
     };
     let response = segment.run_get(request, context, origin).await;
+    let scope = entry_scope(segment, &record);
     let mut made = match into_cached(response) {
         Ok(made) => made,
         // A stream cannot be shared or stored: waiting requests run their own.
@@ -193,14 +200,14 @@ async fn fill(
         }
         return from_cached(&made, CacheStatus::DynamicRead { read });
     }
-    add_cache_control(segment, &mut made);
+    add_cache_control(segment, &mut made, &scope);
     let revalidated = previous.is_some();
     if let Some(previous) = previous.filter(|_| made.status.is_server_error()) {
         tracing::warn!(route = segment.route(), key = to.key, status = %made.status, "regeneration failed; serving the last good response");
         let ttl = segment.cache.ttl(&previous);
         return to.answer(&previous, CacheStatus::StaleOnError { ttl });
     }
-    let stored = guard.map(|guard| guard.complete_for_request(made.clone(), |n| headers.get(n)));
+    let stored = guard.map(|guard| guard.complete_scoped(made.clone(), |n| headers.get(n), &scope));
     match stored {
         Some(Ok(entry)) if revalidated => {
             to.answer(&entry, CacheStatus::Revalidated { stored: true })
@@ -221,6 +228,28 @@ fn request_key(segment: &ServedSegment, request: &Request) -> String {
         .cache
         .key(url.pathname(), url.query(), |name| headers.get(name))
         .into_owned()
+}
+
+/// The record of the entry this run makes, for `key`.
+fn record_entry(segment: &ServedSegment, key: &str, context: &mut Context) -> Arc<EntryRecord> {
+    let record = Arc::new(EntryRecord::new(segment.route(), key_path(key)));
+    context.record_entry(record.clone());
+    record
+}
+
+/// What the run's record says about its entry, its `cache_life` resolved.
+fn entry_scope(segment: &ServedSegment, record: &EntryRecord) -> EntryScope {
+    let gathered = record.take();
+    let life = gathered
+        .life
+        .and_then(|profile| segment.cache_life(profile));
+    let seconds = |value: Option<u64>| value.map(Duration::from_secs);
+    EntryScope {
+        tags: gathered.tags,
+        revalidate: seconds(life.and_then(|life| life.revalidate)),
+        expire: seconds(life.and_then(|life| life.expire)),
+        data_period: gathered.data_period,
+    }
 }
 
 /// In an `auto` route, records what the route function reads.
@@ -318,10 +347,12 @@ pub(crate) async fn regenerate(
         segment.draft_token().clone(),
     );
     let reads = watch_reads(&segment, &mut request, &mut context);
+    let record = record_entry(&segment, &key, &mut context);
     let response = segment.run_get(request, context, origin).await;
+    let scope = entry_scope(&segment, &record);
     let made = into_cached(response).map(|mut made| {
         let read = uncovered_read(&segment, reads.as_deref(), &made);
-        add_cache_control(&segment, &mut made);
+        add_cache_control(&segment, &mut made, &scope);
         (made, read)
     });
     match (completion, made) {
@@ -331,9 +362,9 @@ pub(crate) async fn regenerate(
             guard.fail(&why)
         }
         (Completion::Fill(guard), Ok((_, Some(_)))) => guard.not_shared(),
-        (Completion::Refresh(guard), Ok((made, None))) => guard.complete(made),
+        (Completion::Refresh(guard), Ok((made, None))) => guard.complete_scoped(made, &scope),
         (Completion::Fill(guard), Ok((made, None))) => {
-            if let Err(why) = guard.complete_for_request(made, |n| headers.get(n)) {
+            if let Err(why) = guard.complete_scoped(made, |n| headers.get(n), &scope) {
                 tracing::warn!(
                     route = segment.route(),
                     key,
@@ -378,14 +409,15 @@ fn into_cached(response: Response) -> Result<CachedResponse, Response> {
     })
 }
 
-/// The `Cache-Control` Next.js sends for the segment's config, on an
-/// answer that may be stored and chose none of its own.
-fn add_cache_control(segment: &ServedSegment, made: &mut CachedResponse) {
+/// The `Cache-Control` Next.js sends for the entry's effective period (the
+/// route's, `cache_life`'s, no longer than its data's), on an answer that
+/// may be stored and chose none of its own.
+fn add_cache_control(segment: &ServedSegment, made: &mut CachedResponse, scope: &EntryScope) {
     let chosen = made.headers.iter().any(|(n, _)| n == header::CACHE_CONTROL);
     if chosen || !made.is_storable() {
         return;
     }
-    if let Some(cache_control) = segment.cache.cache_control() {
+    if let Some(cache_control) = segment.cache.cache_control_for(scope) {
         made.headers.push((header::CACHE_CONTROL, cache_control));
     }
 }

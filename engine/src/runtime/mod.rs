@@ -1,9 +1,10 @@
 //! What serves route files: the server, the HTTP worker's request path, the
-//! supervisor, segment actors, the cached and plain ways of answering, how
-//! answers leave (compression, validators, 304s), `after()` callbacks, the
-//! engine's own endpoints and probes, request metrics, error reports,
-//! guards, CORS, the routing of a request (path rules, the app's proxy,
-//! rewrites and their upstreams), telemetry and messages.
+//! supervisor, segment actors, the cached and plain ways of answering, the
+//! data cache on each worker, how answers leave (compression, validators,
+//! 304s), `after()` callbacks, the engine's own endpoints and probes,
+//! request metrics, error reports, guards, CORS, the routing of a request
+//! (path rules, the app's proxy, rewrites and their upstreams), telemetry
+//! and messages.
 
 pub(crate) mod admin;
 pub(crate) mod admin_access;
@@ -16,6 +17,7 @@ pub(crate) mod compression;
 pub(crate) mod conditional;
 pub(crate) mod conditions;
 pub(crate) mod cors;
+pub(crate) mod data_cache;
 pub(crate) mod delivery;
 pub(crate) mod destination;
 pub(crate) mod draft_cookie;

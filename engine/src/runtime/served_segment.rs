@@ -16,10 +16,11 @@ use actix_web::http::StatusCode;
 use futures_util::FutureExt;
 use tokio::sync::oneshot;
 use trellis_cache::{CachePolicy, CacheStatus, Clock, SegmentCache, CACHE_STATUS};
-use trellis_config::{CorsPolicy, Dynamic, SegmentConfig};
+use trellis_config::{CacheLife, CorsPolicy, Dynamic, SegmentConfig};
 use trellis_routes::Params;
 
 use crate::api::after::AfterQueue;
+use crate::api::cache_profile::CacheProfile;
 use crate::api::context::Context;
 use crate::api::cookies::CookieStore;
 use crate::api::draft_token::DraftToken;
@@ -33,6 +34,7 @@ use crate::api::request_error::{
 };
 use crate::api::response::Response;
 use crate::api::revalidator::Revalidator;
+use crate::api::run_scope::RunScope;
 use crate::api::segment::Segment;
 use crate::runtime::after_tasks::Budget;
 use crate::runtime::app_services::AppServices;
@@ -116,6 +118,29 @@ impl ServedSegment {
 
     pub(crate) fn draft_token(&self) -> &DraftToken {
         &self.services.draft
+    }
+
+    /// The lifetime `cache_life` named, or `None` (logged) for a profile
+    /// that does not exist or cannot be used.
+    pub(crate) fn cache_life(&self, profile: CacheProfile) -> Option<CacheLife> {
+        let life = match &profile {
+            CacheProfile::Named(name) => self.services.cache_config.profile(name),
+            CacheProfile::Life(life) => Some(*life),
+        };
+        let problem = match life {
+            None => "no such profile (Next.js's presets, or `[cache.profiles]`)",
+            Some(life) => match life.problem() {
+                None => return Some(life),
+                Some(problem) => problem,
+            },
+        };
+        tracing::warn!(
+            route = self.route(),
+            ?profile,
+            problem,
+            "cache_life ignored"
+        );
+        None
     }
 
     /// `scheme://host` for answers made with no visitor behind them.
@@ -270,19 +295,26 @@ impl ServedSegment {
             .handlers
             .get(method)
             .expect("only defined methods are run: this is a bug in Trellis");
+        // Where the run's fetches and memos report (an answer made for the
+        // cache, a `DYNAMIC = Error` route); most runs have none.
+        let scope = context.run_scope();
         // A closure may panic while making its future, or in its first poll.
         let made = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            after.sync_scope(|| handler(request, context))
+            RunScope::enter(scope.as_ref(), || {
+                after.sync_scope(|| handler(request, context))
+            })
         }));
         let mut answer = match made {
             Ok(answer) => answer,
             Err(panic) => return Answer::Ready(self.response_for(Err(panic), finish)),
         };
         let first_poll = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            after.sync_scope(|| {
-                answer
-                    .as_mut()
-                    .poll(&mut std::task::Context::from_waker(Waker::noop()))
+            RunScope::enter(scope.as_ref(), || {
+                after.sync_scope(|| {
+                    answer
+                        .as_mut()
+                        .poll(&mut std::task::Context::from_waker(Waker::noop()))
+                })
             })
         }));
         match first_poll {
@@ -291,7 +323,8 @@ impl ServedSegment {
             Ok(Poll::Pending) => {
                 let segment = self.clone();
                 Answer::Pending(Box::pin(async move {
-                    let answer = AssertUnwindSafe(after.scope(answer)).catch_unwind();
+                    let answer = RunScope::around(scope, after.scope(answer));
+                    let answer = AssertUnwindSafe(answer).catch_unwind();
                     let outcome = match segment.max_duration {
                         Some(limit) => match actix_rt::time::timeout(limit, answer).await {
                             Ok(outcome) => outcome,
@@ -320,7 +353,7 @@ impl ServedSegment {
                 route = self.route(),
                 "route with DYNAMIC = Error read request data"
             );
-            let why = "route read request data (headers, cookies or the query) but DYNAMIC = Error makes it static";
+            let why = "route read request data (headers, cookies, the query) or fetched with no-store but DYNAMIC = Error makes it static";
             self.report_run(&RequestError::Refused(why), &finish);
             Response::json_error(StatusCode::INTERNAL_SERVER_ERROR, why)
         } else {

@@ -1,7 +1,8 @@
 //! The site as the outside sees it: which `Host`s it answers, which peers'
-//! forwarding headers are believed, and the public URL that answers made
-//! with no visitor behind them (force-static routes, regenerations) use
-//! instead of anybody's `Host`.
+//! forwarding headers are believed, the public URL that answers made with
+//! no visitor behind them (force-static routes, regenerations) use instead
+//! of anybody's `Host`, and the address the server reaches itself at (a
+//! relative `trellis::fetch`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
@@ -17,6 +18,8 @@ pub(crate) struct Site {
     proxies: Arc<TrustedProxies>,
     /// `[server] public_url`, or the bound address once the server binds.
     public_url: OnceLock<Arc<str>>,
+    /// The bound address, as this machine reaches it.
+    own_url: OnceLock<Arc<str>>,
     server: ServerConfig,
 }
 
@@ -29,6 +32,7 @@ impl Site {
         Ok(Site {
             proxies: Arc::new(TrustedProxies::parse(&server.trusted_proxies)?),
             public_url,
+            own_url: OnceLock::new(),
             server: server.clone(),
         })
     }
@@ -36,6 +40,22 @@ impl Site {
     /// Without a configured `public_url`, the address the server listens on.
     pub(crate) fn bound(&self, address: SocketAddr) {
         let _ = self.public_url.set(Arc::from(format!("http://{address}")));
+        // Listening on every interface (0.0.0.0, ::) is reached on loopback.
+        let mut own = address;
+        if own.ip().is_unspecified() {
+            own.set_ip(match own {
+                SocketAddr::V4(_) => IpAddr::from([127, 0, 0, 1]),
+                SocketAddr::V6(_) => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            });
+        }
+        let _ = self.own_url.set(Arc::from(format!("http://{own}")));
+    }
+
+    /// Where this server reaches itself, once bound.
+    pub(crate) fn own_url(&self) -> Arc<str> {
+        self.own_url
+            .get_or_init(|| Arc::from("http://127.0.0.1"))
+            .clone()
     }
 
     pub(crate) fn public_url(&self) -> Arc<str> {

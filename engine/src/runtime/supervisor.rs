@@ -1,6 +1,9 @@
 //! The supervisor: starts every segment's actor on each HTTP worker (and has
-//! actix restart one that stops), applies on-demand revalidation to the
-//! shared cache (here and, through Redis, on every instance), prerenders
+//! actix restart one that stops), gives each worker its server's data
+//! cache, applies on-demand revalidation to the shared cache (here and,
+//! through Redis, on every instance: of a path, of every path of a route
+//! pattern or under a prefix through the routes' page tags, of a tag stale
+//! or expired now, by the profile given), prerenders
 //! `generate_static_params` at start-up, and on a timer has segment actors
 //! refresh requested entries whose period is over, so popular responses are
 //! renewed without a request waiting.
@@ -9,15 +12,23 @@
 //! regenerations go to (route futures run on a worker's thread), and runs
 //! on a thread of its own, so a revalidation never holds up a worker.
 
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, Addr, AsyncContext, Handler, Message, ResponseFuture};
-use trellis_cache::{canonical_path, key_path, CachePolicy, Fill, SharedEvent};
+use trellis_cache::{
+    canonical_path, key_path, page_tag, CachePolicy, Fill, RevalidationCache, SharedEvent,
+    SharedStore,
+};
+use trellis_routes::RoutePattern;
 
+use crate::api::cache_profile::CacheProfile;
+use crate::api::data_cache;
 use crate::api::request_error::RevalidateReason;
-use crate::api::revalidator::Revalidator;
+use crate::api::revalidator::{PathKind, Revalidator};
 use crate::runtime::app_routes::AppRoutes;
+use crate::runtime::data_cache::WorkerDataCache;
 use crate::runtime::local_segment::LocalSegment;
 use crate::runtime::messages::{
     Completion, PeerRevalidation, Regenerate, RevalidatePath, RevalidateTag, Revalidated,
@@ -62,14 +73,19 @@ impl Supervisor {
         }
     }
 
-    /// Called in each worker's app factory: starts one actor per segment on
-    /// that worker's thread (an actor that stops is restarted in place and
-    /// keeps its address), and registers them. Returns the actors the
-    /// worker dispatches to, by `SegmentId`.
+    /// Called in each worker's app factory: gives the worker's thread its
+    /// server's data cache (where `trellis::fetch` and `memo` find it),
+    /// starts one actor per segment on it (an actor that stops is
+    /// restarted in place and keeps its address), and registers them.
+    /// Returns the actors the worker dispatches to, by `SegmentId`.
     pub(crate) fn start_worker(
         supervisor: &Addr<Supervisor>,
         routes: &AppRoutes,
     ) -> Vec<LocalSegment> {
+        data_cache::install(Rc::new(WorkerDataCache::new(
+            routes.data.clone(),
+            routes.site.clone(),
+        )));
         let revalidator = Supervisor::revalidator(supervisor);
         let segments: Vec<_> = routes
             .segments
@@ -101,8 +117,11 @@ impl Supervisor {
         self.workers[self.next_worker].get(segment).cloned()
     }
 
-    /// One timer tick: refresh what is due, each key once.
+    /// One timer tick: refresh what is due, each key once. Data is made
+    /// again by the requests that use it, never here; its backoffs that
+    /// are over and whose key has gone are dropped.
     fn refresh_due(&mut self) {
+        self.routes.data.prune_backoffs();
         for (segment, key) in self.routes.cache.due() {
             let Some(guard) = self.routes.cache.segment(segment).refresh(&key) else {
                 continue;
@@ -186,27 +205,117 @@ impl Handler<RegisterWorker> for Supervisor {
     }
 }
 
+/// One mark a revalidation makes, here and on every instance.
+enum Mark {
+    /// The entries of one path (its query keys and variants) and the data
+    /// made for them expire now: in memory by the path's keys and tag, in
+    /// Redis by the path's set, which that data joins.
+    Path(String),
+    /// The entries carrying a tag, responses and data alike, are stale.
+    StaleTag(String),
+    /// The entries carrying a tag expire now: the next request waits.
+    ExpiredTag(String),
+}
+
+impl Supervisor {
+    /// What `revalidate_path(path, kind)` marks: a path's entries and the
+    /// data made for them; every entry of a route pattern, data included
+    /// (the route's page tag); or that for every route at or under a
+    /// pattern. All expire now: the next request waits.
+    fn path_marks(&self, path: &str, kind: PathKind) -> Vec<Mark> {
+        if kind == PathKind::Path {
+            // Both tiers key entries by the path's canonical spelling.
+            return vec![Mark::Path(canonical_path(key_path(path)).into_owned())];
+        }
+        let wanted = match RoutePattern::parse(path) {
+            Ok(wanted) => wanted,
+            Err(error) => {
+                tracing::warn!(path = ?path, %kind, %error, "revalidate_path: not a route pattern; nothing marked");
+                return Vec::new();
+            }
+        };
+        self.routes
+            .table
+            .routes()
+            .iter()
+            .filter(|route| match kind {
+                PathKind::Page => route.pattern == wanted,
+                _ => route.pattern.segments().starts_with(wanted.segments()),
+            })
+            .map(|route| Mark::ExpiredTag(page_tag(&route.pattern.to_string())))
+            .collect()
+    }
+
+    /// How `revalidate_tag` marks, by the profile's `expire`: 0 expires
+    /// now, anything else marks stale (Next.js's `"max"`). `None` for a
+    /// profile that does not exist.
+    fn tag_mark(&self, tag: String, profile: &CacheProfile) -> Option<Mark> {
+        let life = match profile {
+            CacheProfile::Named(name) => self.routes.services.cache_config.profile(name)?,
+            CacheProfile::Life(life) => *life,
+        };
+        Some(match life.expire {
+            Some(0) => Mark::ExpiredTag(tag),
+            _ => Mark::StaleTag(tag),
+        })
+    }
+}
+
+/// Applies `marks` on every instance sharing the cache, then here: Redis
+/// is told (and tells the others) before the reply, so what the caller
+/// asks next, of any instance, sees the revalidation; the reply says
+/// whether Redis took every mark. Redis first: marked here before, an
+/// entry could be filled again from Redis's old copy.
+async fn revalidate(cache: Arc<RevalidationCache>, marks: Vec<Mark>) -> Revalidated {
+    let shared = match cache.shared() {
+        Some(shared) => {
+            let mut reached = true;
+            for mark in &marks {
+                reached &= publish(shared, mark).await;
+            }
+            Some(reached)
+        }
+        None => None,
+    };
+    Revalidated {
+        entries: marks.iter().map(|mark| mark_here(&cache, mark)).sum(),
+        shared,
+    }
+}
+
+/// Has Redis apply `mark` and tell the other instances; whether it took it.
+async fn publish(shared: &SharedStore, mark: &Mark) -> bool {
+    match mark {
+        Mark::Path(path) => shared.revalidate_path(path).await,
+        Mark::StaleTag(tag) => shared.revalidate_tag(tag).await,
+        Mark::ExpiredTag(tag) => shared.expire_tag(tag).await,
+    }
+}
+
+/// Applies `mark` to this instance's memory; the entries marked.
+fn mark_here(cache: &RevalidationCache, mark: &Mark) -> usize {
+    match mark {
+        Mark::Path(path) => cache.revalidate_path(path),
+        Mark::StaleTag(tag) => cache.revalidate_tag(tag),
+        Mark::ExpiredTag(tag) => cache.expire_tag(tag),
+    }
+}
+
 impl Handler<RevalidatePath> for Supervisor {
     type Result = ResponseFuture<Revalidated>;
 
-    /// Here, and on every instance sharing the cache: Redis is told (and
-    /// tells the others) before the reply, so what the caller asks next,
-    /// of any instance, sees the revalidation; the reply says whether
-    /// Redis took it. Redis first: marked here before, an entry could be
-    /// filled again from Redis's old copy.
+    /// Here, and on every instance sharing the cache. A call that marks
+    /// nothing is logged: a mistyped path or pattern looks like success.
     fn handle(&mut self, message: RevalidatePath, _: &mut Self::Context) -> Self::Result {
-        // Both tiers key entries by the path's canonical spelling.
-        let path = canonical_path(key_path(&message.path)).into_owned();
-        let cache = self.routes.cache.clone();
+        let marks = self.path_marks(&message.path, message.kind);
+        let revalidated = revalidate(self.routes.cache.clone(), marks);
+        let RevalidatePath { path, kind } = message;
         Box::pin(async move {
-            let shared = match cache.shared() {
-                Some(shared) => Some(shared.revalidate_path(&path).await),
-                None => None,
-            };
-            Revalidated {
-                entries: cache.revalidate_path(&path),
-                shared,
+            let done = revalidated.await;
+            if done.entries == 0 {
+                tracing::warn!(path = ?path, %kind, "revalidate_path marked no entry on this instance");
             }
+            done
         })
     }
 }
@@ -216,16 +325,23 @@ impl Handler<RevalidateTag> for Supervisor {
 
     /// Here, and on every instance sharing the cache, as for paths.
     fn handle(&mut self, message: RevalidateTag, _: &mut Self::Context) -> Self::Result {
-        let cache = self.routes.cache.clone();
-        Box::pin(async move {
-            let shared = match cache.shared() {
-                Some(shared) => Some(shared.revalidate_tag(&message.tag).await),
-                None => None,
+        let RevalidateTag { tag, profile } = message;
+        let Some(mark) = self.tag_mark(tag.clone(), &profile) else {
+            tracing::warn!(tag = ?tag, ?profile, "revalidate_tag: no such cache profile; nothing marked");
+            // Nothing went to Redis either: there is no reach to report.
+            let nothing = Revalidated {
+                entries: 0,
+                shared: None,
             };
-            Revalidated {
-                entries: cache.revalidate_tag(&message.tag),
-                shared,
+            return Box::pin(async move { nothing });
+        };
+        let revalidated = revalidate(self.routes.cache.clone(), vec![mark]);
+        Box::pin(async move {
+            let done = revalidated.await;
+            if done.entries == 0 {
+                tracing::warn!(tag = ?tag, "revalidate_tag marked no entry on this instance");
             }
+            done
         })
     }
 }
@@ -240,6 +356,9 @@ impl Handler<PeerRevalidation> for Supervisor {
         match message.0 {
             SharedEvent::Tag(tag) => {
                 cache.revalidate_tag(&tag);
+            }
+            SharedEvent::ExpiredTag(tag) => {
+                cache.expire_tag(&tag);
             }
             SharedEvent::Path(path) => {
                 cache.revalidate_path(&path);

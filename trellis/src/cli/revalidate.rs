@@ -16,9 +16,22 @@ pub struct RevalidateArgs {
     /// The next GET of this path regenerates and waits for the new body.
     #[arg(long)]
     path: Option<String>,
-    /// Every path with this tag is served stale once and regenerated.
+    /// With --path: `page` for every path of a route pattern
+    /// (`/blog/[slug]`), `layout` for every route under it (`/blog`).
+    // `conflicts_with` as well: with `path` in the required group, clap
+    // lets `requires = "path"` pass when `--tag` fills the group.
+    #[arg(long = "type", requires = "path", conflicts_with = "tag", value_parser = ["page", "layout"])]
+    kind: Option<String>,
+    /// Every entry with this tag is served stale once and regenerated.
     #[arg(long)]
     tag: Option<String>,
+    /// With --tag: the cache profile to revalidate with (default `max`).
+    #[arg(long, requires = "tag", conflicts_with_all = ["expire", "path"])]
+    profile: Option<String>,
+    /// With --tag: seconds the stale entries may still be served; 0
+    /// expires them now, so the next request waits for fresh data.
+    #[arg(long, requires = "tag", conflicts_with = "path")]
+    expire: Option<u64>,
     /// The server's base URL (`https://` works too).
     #[arg(long, env = "TRELLIS_URL", default_value = "http://127.0.0.1:3000")]
     url: String,
@@ -32,14 +45,17 @@ pub struct RevalidateArgs {
 /// Sends the revalidation; `config_file` is the global `--config`, read
 /// only when no `--token` is given.
 pub fn run(args: RevalidateArgs, config_file: Option<&Path>) -> ExitCode {
-    let (key, value) = match (&args.path, &args.tag) {
-        (Some(path), _) => ("path", path.clone()),
-        (None, Some(tag)) => ("tag", tag.clone()),
+    let mut query = match (&args.path, &args.tag) {
+        (Some(path), _) => vec![("path", path.clone())],
+        (None, Some(tag)) => vec![("tag", tag.clone())],
         (None, None) => {
             eprintln!("error: give --path or --tag");
             return ExitCode::FAILURE;
         }
     };
+    query.extend(args.kind.clone().map(|kind| ("type", kind)));
+    query.extend(args.profile.clone().map(|profile| ("profile", profile)));
+    query.extend(args.expire.map(|expire| ("expire", expire.to_string())));
     let token = match admin_token(args.token.clone(), config_file) {
         Ok(token) => token,
         Err(message) => {
@@ -59,7 +75,7 @@ pub fn run(args: RevalidateArgs, config_file: Option<&Path>) -> ExitCode {
         let client = reqwest::Client::builder().build()?;
         let response = client
             .post(target)
-            .query(&[(key, value)])
+            .query(&query)
             .bearer_auth(token)
             .send()
             .await?;

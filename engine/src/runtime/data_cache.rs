@@ -1,0 +1,188 @@
+//! The data cache served on each HTTP worker, for `trellis::fetch` and
+//! `trellis::cache::memo`: a fresh value is answered at once; a stale one
+//! while one refresh runs in the background (or, when an entry is being
+//! made for the cache from it, made again first, so that no entry is made
+//! of old data); a missing or expired one is made once for every caller
+//! waiting (one that waits past the lock timeout makes its own); a failure
+//! (no answer, a 5xx) with a value at hand keeps that value
+//! (stale-if-error), and background refreshes back off.
+
+use std::sync::Arc;
+
+use actix_web::http::header::HeaderMap;
+use trellis_cache::{
+    fetch_key, key_for_logs, memo_key, page_tag, path_tag, CacheEntry, CachedResponse, DataCache,
+    DataFill, DataFilled, DataSpec, DataWaited, Lookup, PeerRefresh,
+};
+
+use crate::api::data_cache::{self, DataKey, DataRequest, DataValue, LocalFuture, Produce};
+use crate::runtime::site::Site;
+
+/// One worker's handle on its server's data cache.
+pub(crate) struct WorkerDataCache {
+    cache: Arc<DataCache>,
+    site: Arc<Site>,
+}
+
+impl WorkerDataCache {
+    pub(crate) fn new(cache: Arc<DataCache>, site: Arc<Site>) -> Self {
+        WorkerDataCache { cache, site }
+    }
+}
+
+impl data_cache::DataCache for WorkerDataCache {
+    fn cached(
+        &self,
+        request: DataRequest,
+        produce: Produce,
+    ) -> LocalFuture<Result<DataValue, String>> {
+        Box::pin(serve(self.cache.clone(), request, produce))
+    }
+
+    fn own_url(&self) -> Arc<str> {
+        self.site.own_url()
+    }
+}
+
+async fn serve(
+    cache: Arc<DataCache>,
+    request: DataRequest,
+    produce: Produce,
+) -> Result<DataValue, String> {
+    let key = match &request.key {
+        DataKey::Fetch(fetch) => {
+            let method = fetch.method.as_str();
+            fetch_key(method, &fetch.url, &fetch.headers, &fetch.body)
+        }
+        DataKey::Memo { function, parts } => memo_key(function, parts),
+    };
+    let making_entry = request.entry.is_some();
+    let spec = spec_of(request);
+    match cache.lookup(&key) {
+        Lookup::Fresh(entry) => Ok(value_of(&entry.response)),
+        Lookup::Stale(entry) if !making_entry => {
+            start_refresh(&cache, &key, spec, produce);
+            Ok(value_of(&entry.response))
+        }
+        Lookup::Stale(entry) | Lookup::Invalidated(entry) => {
+            fill(&cache, &key, &spec, &produce, Some(entry)).await
+        }
+        Lookup::Miss => fill(&cache, &key, &spec, &produce, None).await,
+    }
+}
+
+/// The value's period and tags: its own, and, when it is used to make an
+/// entry, the tags of that entry's route and path (and the path itself, for
+/// Redis), so that `revalidate_path` makes it again with the entry.
+fn spec_of(request: DataRequest) -> DataSpec {
+    let mut tags = request.tags;
+    let path = request.entry.map(|(route, path)| {
+        tags.push(page_tag(&route));
+        tags.push(path_tag(&path));
+        path
+    });
+    DataSpec {
+        revalidate: request.revalidate,
+        tags,
+        path,
+    }
+}
+
+/// Makes the value for every caller waiting, or waits for the caller
+/// making it. `previous`, a stale or expired value, is the fallback when
+/// making it fails.
+async fn fill(
+    cache: &Arc<DataCache>,
+    key: &str,
+    spec: &DataSpec,
+    produce: &Produce,
+    previous: Option<Arc<CacheEntry>>,
+) -> Result<DataValue, String> {
+    let fallback = |reason: String| match &previous {
+        Some(entry) => {
+            tracing::warn!(
+                key = key_for_logs(key),
+                reason,
+                "making a value failed; serving the last good one"
+            );
+            Ok(value_of(&entry.response))
+        }
+        None => Err(reason),
+    };
+    let mut guard = loop {
+        match cache.fill(key) {
+            DataFill::Ready(entry) => return Ok(value_of(&entry.response)),
+            DataFill::Wait(waiter) => match waiter.wait().await {
+                DataWaited::Filled(DataFilled::Value(value)) => return Ok(value_of(&value)),
+                DataWaited::Filled(DataFilled::Failed(reason)) => {
+                    return fallback(reason.to_string())
+                }
+                // Its maker gave up without a value: make it in its place.
+                DataWaited::Abandoned => continue,
+                // Its maker is slow: make one for this caller, unstored.
+                DataWaited::TimedOut => {
+                    return produce().await.or_else(fallback);
+                }
+            },
+            DataFill::Lead(guard) => break guard,
+        }
+    };
+    if let Some(entry) = guard.from_peers().await {
+        guard.share(&entry);
+        return Ok(value_of(&entry.response));
+    }
+    match produce().await {
+        Ok(value) if value.status.is_server_error() && previous.is_some() => {
+            let reason = format!("the upstream answered {}", value.status);
+            guard.fail(&reason);
+            fallback(reason)
+        }
+        Ok(value) => {
+            guard.complete(cached_of(value.clone()), spec);
+            Ok(value)
+        }
+        Err(reason) => {
+            guard.fail(&reason);
+            fallback(reason)
+        }
+    }
+}
+
+/// Starts the one background refresh of a stale value, unless one runs or
+/// the key is backing off; on this worker, as a memo's function stays on
+/// the thread that called it.
+fn start_refresh(cache: &Arc<DataCache>, key: &str, spec: DataSpec, produce: Produce) {
+    let Some(mut guard) = cache.refresh(key) else {
+        return;
+    };
+    actix_rt::spawn(async move {
+        if guard.from_peers().await != PeerRefresh::Regenerate {
+            return;
+        }
+        match produce().await {
+            Ok(value) => guard.complete(cached_of(value), &spec),
+            Err(reason) => guard.fail(&reason),
+        }
+    });
+}
+
+fn value_of(response: &CachedResponse) -> DataValue {
+    let mut headers = HeaderMap::with_capacity(response.headers.len());
+    for (name, value) in &response.headers {
+        headers.append(name.clone(), value.clone());
+    }
+    DataValue {
+        status: response.status,
+        headers,
+        body: response.body.clone(),
+    }
+}
+
+fn cached_of(value: DataValue) -> CachedResponse {
+    let headers = value.headers.iter();
+    CachedResponse {
+        status: value.status,
+        headers: headers.map(|(n, v)| (n.clone(), v.clone())).collect(),
+        body: value.body,
+    }
+}
