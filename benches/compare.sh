@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-1s}
 SLICES=${SLICES:-6}
 CONNECTIONS=${CONNECTIONS:-32 64}
-PATHS=${PATHS:-hello hello+hop dashboard items posts hit-bytes 1mib}
+PATHS=${PATHS:-hello hello+hop dashboard items blog posts hit-bytes 1mib}
 RAW_PORT=3901
 TRELLIS_PORT=3902
 FLOOR_PORT=3903
@@ -101,18 +101,19 @@ PY
 }
 
 ITEM='{"name":"widget","qty":2}'
-declare -A RAW_PATH=( [hello]=/api/hello [hello+hop]=/api/hello-via-actor [dashboard]=/dashboard/1 [items]=/items [posts]=/api/hello [hit-bytes]=/posts [1mib]=/big )
-declare -A TRELLIS_PATH=( [hello]=/api/hello [hello+hop]=/api/hello [dashboard]=/dashboard/1 [items]=/items [posts]=/posts [hit-bytes]=/posts [1mib]=/big )
+declare -A RAW_PATH=( [hello]=/api/hello [hello+hop]=/api/hello-via-actor [dashboard]=/dashboard/1 [items]=/items [blog]=/api/blog [posts]=/api/hello [hit-bytes]=/posts [1mib]=/big )
+declare -A TRELLIS_PATH=( [hello]=/api/hello [hello+hop]=/api/hello [dashboard]=/dashboard/1 [items]=/items [blog]=/api/blog [posts]=/posts [hit-bytes]=/posts [1mib]=/big )
 # The floor answers fixed bytes whatever it is asked; /big gets 1 MiB.
-declare -A FLOOR_PATH=( [hello]=/posts [hello+hop]=/posts [dashboard]=/posts [items]=/posts [posts]=/posts [hit-bytes]=/posts [1mib]=/big )
+declare -A FLOOR_PATH=( [hello]=/posts [hello+hop]=/posts [dashboard]=/posts [items]=/posts [blog]=/posts [posts]=/posts [hit-bytes]=/posts [1mib]=/big )
 # Which mark a row is held to: dynamic rows against raw, hits against the floor.
-declare -A KIND=( [hello]=dynamic [hello+hop]=dynamic [dashboard]=dynamic [items]=dynamic [posts]=hit [hit-bytes]=hit [1mib]=hit )
+declare -A KIND=( [hello]=dynamic [hello+hop]=dynamic [dashboard]=dynamic [items]=dynamic [blog]=dynamic [posts]=hit [hit-bytes]=hit [1mib]=hit )
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "load: trellis bench, $SLICES alternating slices of $DURATION per server and path, servers on core 0 (1 worker), load on core 1"
 echo "(posts: Trellis serves /posts from its cache; raw answers /api/hello, the cheapest handler)"
 echo "(hello+hop: raw answers /api/hello behind one message to an actor on its thread, as Trellis does)"
 echo "(hit-bytes: raw answers with the very bytes of a Trellis /posts hit, fixed, against that hit)"
+echo "(blog: Trellis's dynamic /api/blog takes its upstream's answer from the data cache; raw builds the same JSON with the upstream's part fixed)"
 echo "(1mib: a cached 1 MiB body: Trellis from its cache (examples/cached-body), raw from memory, the floor from memory)"
 echo "(floor: one thread on raw epoll answering the bytes of a /posts hit, or 1 MiB for 1mib, to a GET of the same)"
 for connections in $CONNECTIONS; do

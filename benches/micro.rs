@@ -1,7 +1,9 @@
 //! Micro benchmarks of the request path's parts, each alone:
 //! matching in a table of 300 routes, one dispatch through a segment actor
-//! against a direct call of the same segment, a cache hit, building a JSON
-//! response, and on-demand revalidation among many entries.
+//! against a direct call of the same segment, a cache hit, a route whose
+//! data is a data-cache hit (a fetch, a memo) against the same route with
+//! its data at hand, building a JSON response, and on-demand revalidation
+//! among many entries.
 //!
 //!     cargo bench --bench micro
 
@@ -9,13 +11,15 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_web::{web, App, HttpResponse, HttpServer};
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
-use serde_json::json;
+use serde_json::{json, Value};
 use trellis_cache::{
     CachePolicy, CachedResponse, Clock, Fill, Lookup, MemoryStore, RecentHits, RevalidationCache,
     SegmentSpec,
 };
+use trellis_engine::cache::{memo, MemoOptions};
 use trellis_engine::probe::SegmentProbe;
 use trellis_engine::{Response, Router, Segment, StatusCode};
 use trellis_routes::{RoutePattern, RouteTable};
@@ -86,6 +90,63 @@ where
         black_box(answer().await);
     }
     start.elapsed()
+}
+
+/// What each route of `data_cache_hit` answers: `{"call":1}`.
+fn posts() -> Value {
+    json!({ "call": 1 })
+}
+
+/// A GET whose data comes from the data cache, a fetch's and a memo's,
+/// against the same route with the data at hand; each answered by a
+/// direct call of its segment, so the hop is not in the figure.
+fn data_cache_hit(c: &mut Criterion) {
+    let system = actix_rt::System::new();
+    let upstream = system
+        .block_on(async {
+            let server = HttpServer::new(|| {
+                App::new().route(
+                    "/posts",
+                    web::get().to(|| async { HttpResponse::Ok().json(posts()) }),
+                )
+            })
+            .workers(1)
+            .bind(("127.0.0.1", 0))?;
+            let address = server.addrs()[0];
+            actix_rt::spawn(server.run());
+            Ok::<_, std::io::Error>(address)
+        })
+        .expect("the upstream binds");
+    let url = format!("http://{upstream}/posts");
+    let at_hand = Segment::new().get(|_, _| async { Ok(Response::json(&posts())) });
+    let fetched = Segment::new().get(move |_, _| {
+        let fetch = trellis_engine::fetch(url.clone()).revalidate(3600);
+        async move {
+            let posts: Value = fetch.await?.json()?;
+            Ok(Response::json(&posts))
+        }
+    });
+    let memoized = Segment::new().get(|_, _| async {
+        let posts: Value = memo("posts", MemoOptions::new(), || async { Ok(posts()) }).await?;
+        Ok(Response::json(&posts))
+    });
+    let mut group = c.benchmark_group("a GET whose data is");
+    for (name, segment) in [
+        ("at hand", at_hand),
+        ("a fetch hit", fetched),
+        ("a memo hit", memoized),
+    ] {
+        let probe = system
+            .block_on(async { SegmentProbe::start(Router::new().route("/data", segment), "/data") })
+            .expect("the probe's route builds");
+        // The first call fills the data cache; every measured one hits it.
+        let first = system.block_on(probe.direct());
+        assert_eq!(first.status(), StatusCode::OK, "{name}");
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| system.block_on(timed(iters, || probe.direct())))
+        });
+    }
+    group.finish();
 }
 
 fn cache_hit(c: &mut Criterion) {
@@ -206,6 +267,7 @@ criterion_group!(
     matching,
     dispatch,
     cache_hit,
+    data_cache_hit,
     json_response,
     revalidation
 );

@@ -7,7 +7,9 @@
 //! Trellis, hands every request to an actor. `/posts` answers the bytes of
 //! a Trellis cache hit of `/posts`, fixed: the floor for a hit. `/big`
 //! answers a 1 MiB body made once, as `cached-body` serves it from its
-//! cache. As the demo does with its `trellis.toml` and `app/proxy.rs`,
+//! cache. `/api/blog` answers what the demo's `/api/blog` does with the
+//! upstream's part fixed: the floor for a route whose data comes from the
+//! data cache. As the demo does with its `trellis.toml` and `app/proxy.rs`,
 //! every answer says `x-frame-options: DENY` and every `/api` answer has a
 //! new `x-request-id`.
 //!
@@ -87,6 +89,13 @@ async fn big(body: web::Data<BigBody>) -> HttpResponse {
         .body(body.0.clone())
 }
 
+async fn blog() -> HttpResponse {
+    let rendered_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    HttpResponse::Ok().json(json!({ "upstream": { "served": 1 }, "renderedAt": rendered_at }))
+}
+
 async fn dashboard(team: web::Path<String>) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "team": team.into_inner() }))
 }
@@ -110,6 +119,7 @@ async fn main() -> std::io::Result<()> {
             .route("/api/hello", web::get().to(hello))
             .route("/api/hello-via-actor", web::get().to(hello_via_actor))
             .route("/posts", web::get().to(posts_hit_bytes))
+            .route("/api/blog", web::get().to(blog))
             .route("/dashboard/{team}", web::get().to(dashboard))
             .route("/items", web::post().to(items))
             .route("/big", web::get().to(big))
