@@ -23,7 +23,8 @@
 //!   path was made from, tag revalidation.
 //! - `data`: [`DataCache`], the values route functions fetch and memoize,
 //!   in the same store, index and tiers as responses, with the same
-//!   semantics; `data_key`: their keys.
+//!   semantics, one file for each part (`data/`: looked up, made once,
+//!   refreshed, keyed).
 //! - `shared`: [`SharedStore`], the second tier on Redis that several
 //!   instances share: one regeneration per key, invalidation reaching all,
 //!   within a byte budget, each entry read back checked (and, with a
@@ -34,7 +35,6 @@
 mod admission;
 mod clock;
 mod data;
-mod data_key;
 mod entry;
 mod implicit_tags;
 mod index;
@@ -50,10 +50,9 @@ mod weight;
 
 pub use clock::{unix_millis, Clock, ManualClock};
 pub use data::{
-    key_for_logs, DataCache, DataFill, DataFillGuard, DataFilled, DataRefreshGuard, DataSpec,
-    DataWaited, DataWaiter, DATA_SEGMENT, MAX_DATA_BYTES,
+    fetch_key, key_for_logs, memo_key, DataCache, DataFill, DataFillGuard, DataFilled,
+    DataRefreshGuard, DataSpec, DataWaited, DataWaiter, DATA_SEGMENT, MAX_DATA_BYTES,
 };
-pub use data_key::{fetch_key, memo_key};
 pub use entry::{
     CacheEntry, CachedResponse, EntryScope, Lifetime, NotStored, Representation, Representations,
 };

@@ -1,4 +1,5 @@
-//! Per-segment cache counters, and their Prometheus text rendering.
+//! Per-segment cache counters (and the data cache's, counted alike), and
+//! their Prometheus text rendering.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -119,5 +120,80 @@ pub fn render_prometheus<'a>(
         "# HELP trellis_timer_ticks_total Ticks of the background refresh timer.\n\
          # TYPE trellis_timer_ticks_total counter\ntrellis_timer_ticks_total {ticks}"
     );
+    out
+}
+
+/// Renders the data cache's counters in the Prometheus text format: one
+/// series each, as the data belongs to no route.
+pub(crate) fn render_data_prometheus(m: &SegmentMetrics) -> String {
+    let series = [
+        (
+            "hits_total",
+            "counter",
+            "Fresh values served from the data cache.",
+            m.hits.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "misses_total",
+            "counter",
+            "Values made because none was cached.",
+            m.misses.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "stale_total",
+            "counter",
+            "Stale values served while a refresh ran.",
+            m.stale.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "refreshes_total",
+            "counter",
+            "Background refreshes that stored a new value.",
+            m.refreshes.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "failed_refreshes_total",
+            "counter",
+            "Background refreshes that failed; the last good value was kept.",
+            m.failed_refreshes.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "collapsed_total",
+            "counter",
+            "Callers that waited for another caller's value.",
+            m.collapsed.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "shared_total",
+            "counter",
+            "Values taken from the shared store (Redis), made by another instance.",
+            m.shared.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "evictions_total",
+            "counter",
+            "Values evicted for the byte budget or idleness.",
+            m.evictions.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "not_admitted_total",
+            "counter",
+            "New values the full memory store turned away, seen once.",
+            m.not_admitted.load(Ordering::Relaxed) as i64,
+        ),
+        (
+            "bytes",
+            "gauge",
+            "Bytes of data values held.",
+            m.bytes.load(Ordering::Relaxed),
+        ),
+    ];
+    let mut out = String::new();
+    for (name, kind, help, value) in series {
+        let _ = writeln!(
+            out,
+            "# HELP trellis_data_cache_{name} {help}\n# TYPE trellis_data_cache_{name} {kind}\ntrellis_data_cache_{name} {value}"
+        );
+    }
     out
 }

@@ -6,7 +6,8 @@
 //! and its body; a memo by the function that computes it and its key
 //! parts, as `unstable_cache` keys by `keyParts` and the function's text.
 //! What can be long (headers, bodies, long key parts) goes into the key as
-//! a SHA-256 digest, so keys stay short in memory and in Redis.
+//! a SHA-256 digest, so keys stay short in memory and in Redis. Logs show
+//! a key without its query ([`key_for_logs`]), which may hold a token.
 
 use sha2::{Digest, Sha256};
 
@@ -66,6 +67,12 @@ pub fn memo_key(function: &str, parts: &str) -> String {
     key
 }
 
+/// A key as logs show it: a fetch's URL without its query, which may hold
+/// a token.
+pub fn key_for_logs(key: &str) -> &str {
+    key.split('?').next().unwrap_or_default()
+}
+
 fn push_hex(key: &mut String, bytes: &[u8]) {
     use std::fmt::Write;
     for byte in bytes {
@@ -96,5 +103,14 @@ mod tests {
             fetch_key("POST", url, &[], b"1"),
             fetch_key("POST", url, &[], b"2")
         );
+    }
+
+    #[test]
+    fn a_logged_key_shows_no_query() {
+        assert_eq!(
+            key_for_logs("fetch:GET https://api.example/x?key=secret"),
+            "fetch:GET https://api.example/x"
+        );
+        assert_eq!(key_for_logs("memo:f:[1]"), "memo:f:[1]");
     }
 }
