@@ -241,6 +241,10 @@ pub struct CacheEntry {
     pub metrics: Arc<SegmentMetrics>,
     /// The names `revalidate_tag` reaches it by.
     pub tags: Arc<[String]>,
+    /// Whether `tags` is its segment's list, shared by all its entries
+    /// (the route's `TAGS` and page tag), which the byte budget counts for
+    /// none of them; otherwise the list is the entry's own.
+    shares_tags: bool,
     /// Its place in the order entries were made: older ones have smaller
     /// numbers, which is how a whole segment is invalidated at once.
     pub(crate) seq: u64,
@@ -270,12 +274,25 @@ impl CacheEntry {
             segment,
             metrics,
             tags,
+            shares_tags: false,
             seq: SEQUENCE.fetch_add(1, Ordering::Relaxed),
             requested: AtomicBool::new(false),
             expired: AtomicBool::new(false),
             invalidated: AtomicBool::new(false),
             representations: OnceLock::new(),
         }
+    }
+
+    /// Marks `tags` as its segment's list, shared with the segment's other
+    /// entries, not the entry's own.
+    pub(crate) fn sharing_tags(mut self) -> Self {
+        self.shares_tags = true;
+        self
+    }
+
+    /// Whether `tags` is its segment's shared list.
+    pub(crate) fn shares_tags(&self) -> bool {
+        self.shares_tags
     }
 
     /// The number the next entry made will have: every entry made so far

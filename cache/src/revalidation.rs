@@ -600,14 +600,19 @@ impl SegmentCache {
         lifetime: Lifetime,
         tags: Arc<[String]>,
     ) -> CacheEntry {
-        CacheEntry::new(
+        let shared = Arc::ptr_eq(&tags, &self.entry_tags);
+        let entry = CacheEntry::new(
             response.compacted(),
             made_at,
             lifetime,
             self.index,
             self.metrics.clone(),
             tags,
-        )
+        );
+        match shared {
+            true => entry.sharing_tags(),
+            false => entry,
+        }
     }
 
     /// Puts `entry` in memory, indexed, unless the store turns it away (a

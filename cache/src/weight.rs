@@ -60,6 +60,23 @@ fn owned_bytes(len: usize) -> usize {
     }
 }
 
+/// The entry's own list of tags (its `cache_tag`s, its data's tags): the
+/// slice behind the `Arc` and each tag's text. A list shared with the
+/// segment's other entries is the segment's, held once however many
+/// entries there are, and counted for none of them.
+fn own_tags(entry: &CacheEntry) -> usize {
+    if entry.shares_tags() {
+        return 0;
+    }
+    let arc = 2 * size_of::<usize>();
+    let list = heap(arc + entry.tags.len() * size_of::<String>());
+    list + entry
+        .tags
+        .iter()
+        .map(|tag| heap(tag.capacity()))
+        .sum::<usize>()
+}
+
 /// What the entry for `key` costs. A header value is counted as owned,
 /// though one made with `from_static` costs nothing: the difference is a
 /// few dozen bytes, on the safe side. A header name costs nothing (those
@@ -86,12 +103,46 @@ pub(crate) fn entry_weight(key: &str, entry: &CacheEntry) -> usize {
         + owned_bytes(response.body.len())
         + INDEX_PER_KEY
         + scheduled
+        + own_tags(entry)
         + entry.tags.len() * INDEX_PER_TAG
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use http::StatusCode;
+
     use super::*;
+    use crate::entry::{CachedResponse, Lifetime};
+
+    fn tagged(tags: &[&str]) -> CacheEntry {
+        let response = CachedResponse {
+            status: StatusCode::OK,
+            headers: vec![],
+            body: "{}".into(),
+        };
+        let lifetime = Lifetime {
+            revalidate: None,
+            expire: Duration::from_secs(60),
+        };
+        let tags: Arc<[String]> = tags.iter().map(|t| t.to_string()).collect();
+        CacheEntry::new(response, Instant::now(), lifetime, 0, Arc::default(), tags)
+    }
+
+    #[test]
+    fn an_entrys_own_tags_are_counted_and_its_segments_shared_list_is_not() {
+        let own = tagged(&["product-1", "products"]);
+        let bare = entry_weight("/p/1", &tagged(&[]));
+        // The slice of two `String`s behind its `Arc`, and each tag's text.
+        let list = heap(16 + 2 * size_of::<String>()) + heap(9) + heap(8);
+        let index = 2 * INDEX_PER_TAG;
+        // An empty list is an `Arc` too, counted in `bare`.
+        assert_eq!(entry_weight("/p/1", &own), bare - heap(16) + list + index);
+        let shared = tagged(&["product-1", "products"]).sharing_tags();
+        assert_eq!(entry_weight("/p/1", &shared), bare - heap(16) + index);
+    }
 
     #[test]
     fn the_allocator_rounds_to_sixteen_with_a_floor_of_thirty_two() {
