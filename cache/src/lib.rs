@@ -51,7 +51,7 @@ mod weight;
 pub use clock::{unix_millis, Clock, ManualClock};
 pub use data::{
     fetch_key, key_for_logs, memo_key, DataCache, DataFill, DataFillGuard, DataFilled,
-    DataRefreshGuard, DataSpec, DataWaited, DataWaiter, DATA_SEGMENT, MAX_DATA_BYTES,
+    DataRefreshGuard, DataSpec, DataWaited, DataWaiter, RecentData, DATA_SEGMENT, MAX_DATA_BYTES,
 };
 pub use entry::{
     CacheEntry, CachedResponse, EntryScope, Lifetime, NotStored, Representation, Representations,

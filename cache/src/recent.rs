@@ -23,7 +23,7 @@ use crate::metrics::SegmentMetrics;
 use crate::revalidation::{Lookup, SegmentCache};
 
 /// How long a worker serves an entry without asking moka again.
-const RECHECK: Duration = Duration::from_secs(1);
+pub(crate) const RECHECK: Duration = Duration::from_secs(1);
 
 /// Keys a worker keeps per segment; past that the segment's map starts over.
 const MAX_KEYS_PER_SEGMENT: usize = 256;

@@ -2,6 +2,7 @@
 //! response cache; how one is looked up, and how one is stored (in memory,
 //! indexed, and in Redis), or taken from another instance.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -58,6 +59,9 @@ pub struct DataCache {
     pub(super) in_flight: DashMap<String, watch::Receiver<Option<DataFilled>>>,
     /// Background refreshes running or backing off after failures.
     pub(super) refreshing: DashMap<String, RefreshState>,
+    /// Bumped whenever a value is stored in memory: a worker's recent
+    /// values (`RecentData`) hold while it has not moved.
+    pub(super) version: AtomicU64,
 }
 
 impl DataCache {
@@ -75,6 +79,7 @@ impl DataCache {
             lock_timeout,
             in_flight: DashMap::new(),
             refreshing: DashMap::new(),
+            version: AtomicU64::new(0),
         }
     }
 
@@ -187,7 +192,10 @@ impl DataCache {
             .index
             .store(key, &entry, |key| self.store.insert(key, entry.clone()));
         match stored {
-            true => self.metrics.record_insert(entry_weight(key, &entry)),
+            true => {
+                self.metrics.record_insert(entry_weight(key, &entry));
+                self.version.fetch_add(1, Ordering::Release);
+            }
             false => SegmentMetrics::count(&self.metrics.not_admitted),
         }
         entry

@@ -25,7 +25,13 @@ const MAX_PLAIN_PARTS: usize = 200;
 /// assert_ne!(fetch_key("GET", "https://api.example/blog", &json, b""), fetch_key("GET", "https://api.example/blog", &[], b""));
 /// ```
 pub fn fetch_key(method: &str, url: &str, headers: &[(String, String)], body: &[u8]) -> String {
-    let mut key = format!("fetch:{method} {url}");
+    // Pushed, not `format!`ted: a key is made on every hit, and the
+    // formatting machinery costs more than the lookup it is made for.
+    let mut key = String::with_capacity(7 + method.len() + url.len() + 33);
+    key.push_str("fetch:");
+    key.push_str(method);
+    key.push(' ');
+    key.push_str(url);
     if headers.is_empty() && body.is_empty() {
         return key;
     }
@@ -59,10 +65,15 @@ pub fn fetch_key(method: &str, url: &str, headers: &[(String, String)], body: &[
 /// assert!(memo_key("f", &"x".repeat(500)).len() < 120);
 /// ```
 pub fn memo_key(function: &str, parts: &str) -> String {
+    let mut key = String::with_capacity(6 + function.len() + parts.len().min(MAX_PLAIN_PARTS));
+    key.push_str("memo:");
+    key.push_str(function);
     if parts.len() <= MAX_PLAIN_PARTS {
-        return format!("memo:{function}:{parts}");
+        key.push(':');
+        key.push_str(parts);
+        return key;
     }
-    let mut key = format!("memo:{function}#");
+    key.push('#');
     push_hex(&mut key, &Sha256::digest(parts.as_bytes())[..16]);
     key
 }

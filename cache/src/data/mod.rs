@@ -20,11 +20,14 @@
 //!   every caller waiting ([`DataWaiter`]).
 //! - `refresh`: a stale value's one background refresh
 //!   ([`DataRefreshGuard`]), and the backoff after failures.
+//! - `recent`: [`RecentData`], one worker's fresh values of a moment ago,
+//!   so that a hit skips moka.
 //! - `key`: the keys of fetches and memos, and how logs show them.
 
 mod cache;
 mod fill;
 mod key;
+mod recent;
 mod refresh;
 
 #[cfg(test)]
@@ -33,4 +36,5 @@ mod fixtures;
 pub use cache::{DataCache, DataSpec, DATA_SEGMENT, MAX_DATA_BYTES};
 pub use fill::{DataFill, DataFillGuard, DataFilled, DataWaited, DataWaiter};
 pub use key::{fetch_key, key_for_logs, memo_key};
+pub use recent::RecentData;
 pub use refresh::DataRefreshGuard;

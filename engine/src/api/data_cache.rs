@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::http::header::HeaderMap;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use bytes::Bytes;
 
@@ -23,8 +23,9 @@ use bytes::Bytes;
 #[derive(Debug, Clone)]
 pub(crate) struct DataValue {
     pub(crate) status: StatusCode,
-    /// As a fetch's answer hands them over: made once per use, not twice.
-    pub(crate) headers: HeaderMap,
+    /// In the order received, as the cache keeps them: a hit copies the
+    /// list, and a `HeaderMap` is made only if the route asks for one.
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) body: Bytes,
 }
 

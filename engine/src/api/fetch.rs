@@ -13,6 +13,7 @@
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
@@ -328,7 +329,10 @@ impl FetchError {
 #[derive(Debug, Clone)]
 pub struct FetchResponse {
     status: StatusCode,
-    headers: HeaderMap,
+    /// As received. Most routes read the body only, so the `HeaderMap`
+    /// (a table to build) is made the first time `headers()` is called.
+    headers: Vec<(HeaderName, HeaderValue)>,
+    header_map: OnceLock<HeaderMap>,
     body: Bytes,
 }
 
@@ -345,12 +349,22 @@ impl FetchResponse {
 
     /// `response.headers`.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        self.header_map.get_or_init(|| {
+            let mut map = HeaderMap::with_capacity(self.headers.len());
+            for (name, value) in &self.headers {
+                map.append(name.clone(), value.clone());
+            }
+            map
+        })
     }
 
-    /// One header as text; `None` when absent or not visible ASCII.
+    /// One header as text (its first value, if sent more than once);
+    /// `None` when absent or not visible ASCII. Any case.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.headers
+            .iter()
+            .find(|(known, _)| known.as_str().eq_ignore_ascii_case(name))
+            .and_then(|(_, value)| value.to_str().ok())
     }
 
     /// The body as received (`response.arrayBuffer()`).
@@ -375,7 +389,42 @@ impl From<DataValue> for FetchResponse {
         FetchResponse {
             status: value.status,
             headers: value.headers,
+            header_map: OnceLock::new(),
             body: value.body,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answers_headers_are_read_by_any_case_and_as_a_map_alike() {
+        let answer = FetchResponse::from(DataValue {
+            status: StatusCode::OK,
+            headers: vec![
+                (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                (
+                    HeaderName::from_static("x-seen"),
+                    HeaderValue::from_static("1"),
+                ),
+                (
+                    HeaderName::from_static("x-seen"),
+                    HeaderValue::from_static("2"),
+                ),
+            ],
+            body: Bytes::from_static(b"{}"),
+        });
+        assert_eq!(answer.header("Content-Type"), Some("application/json"));
+        assert_eq!(answer.header("x-seen"), Some("1"), "the first value");
+        assert_eq!(answer.header("x-absent"), None);
+        let all: Vec<_> = answer.headers().get_all("x-seen").collect();
+        assert_eq!(all, ["1", "2"]);
+        let content_type = answer.headers().get(CONTENT_TYPE);
+        assert_eq!(
+            content_type.and_then(|v| v.to_str().ok()),
+            Some("application/json")
+        );
     }
 }

@@ -9,7 +9,6 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-use actix_web::http::header::HeaderMap;
 use actix_web::http::StatusCode;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -112,7 +111,7 @@ where
                 Ok(value) => serde_json::to_vec(&value)
                     .map(|body| DataValue {
                         status: StatusCode::OK,
-                        headers: HeaderMap::new(),
+                        headers: Vec::new(),
                         body: Bytes::from(body),
                     })
                     .map_err(|error| format!("the result does not serialize: {error}")),

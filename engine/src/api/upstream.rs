@@ -99,13 +99,13 @@ async fn execute(client: reqwest::Client, request: UpstreamRequest) -> Result<Da
     let mut response = call.send().await.map_err(describe)?;
     let status =
         StatusCode::from_u16(response.status().as_u16()).map_err(|error| error.to_string())?;
-    let mut headers = HeaderMap::with_capacity(response.headers().len());
+    let mut headers = Vec::with_capacity(response.headers().len());
     for (name, value) in response.headers() {
         if let (Ok(name), Ok(value)) = (
             HeaderName::from_bytes(name.as_str().as_bytes()),
             HeaderValue::from_bytes(value.as_bytes()),
         ) {
-            headers.append(name, value);
+            headers.push((name, value));
         }
     }
     let mut body = BytesMut::new();

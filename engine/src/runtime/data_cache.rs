@@ -6,13 +6,17 @@
 //! waiting (one that waits past the lock timeout makes its own); a failure
 //! (no answer, a 5xx) with a value at hand keeps that value
 //! (stale-if-error), and background refreshes back off.
+//!
+//! A fresh value is taken from the worker's own recent values
+//! (`RecentData`) when nothing has changed, and answered without a future
+//! of its own: a hit costs a key, a map lookup and a copy of the value.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
-use actix_web::http::header::HeaderMap;
 use trellis_cache::{
     fetch_key, key_for_logs, memo_key, page_tag, path_tag, CacheEntry, CachedResponse, DataCache,
-    DataFill, DataFilled, DataSpec, DataWaited, Lookup, PeerRefresh,
+    DataFill, DataFilled, DataSpec, DataWaited, Lookup, PeerRefresh, RecentData,
 };
 
 use crate::api::data_cache::{self, DataKey, DataRequest, DataValue, LocalFuture, Produce};
@@ -22,11 +26,19 @@ use crate::runtime::site::Site;
 pub(crate) struct WorkerDataCache {
     cache: Arc<DataCache>,
     site: Arc<Site>,
+    /// The fresh values this worker served a moment ago. A `RefCell`: the
+    /// worker is one thread, and the borrow lasts one lookup, never an
+    /// `.await`.
+    recent: RefCell<RecentData>,
 }
 
 impl WorkerDataCache {
     pub(crate) fn new(cache: Arc<DataCache>, site: Arc<Site>) -> Self {
-        WorkerDataCache { cache, site }
+        WorkerDataCache {
+            cache,
+            site,
+            recent: RefCell::default(),
+        }
     }
 }
 
@@ -36,7 +48,12 @@ impl data_cache::DataCache for WorkerDataCache {
         request: DataRequest,
         produce: Produce,
     ) -> LocalFuture<Result<DataValue, String>> {
-        Box::pin(serve(self.cache.clone(), request, produce))
+        let key = key_of(&request.key);
+        let found = self.recent.borrow_mut().lookup(&self.cache, &key);
+        if let Lookup::Fresh(entry) = &found {
+            return Box::pin(std::future::ready(Ok(value_of(&entry.response))));
+        }
+        Box::pin(serve(self.cache.clone(), key, found, request, produce))
     }
 
     fn own_url(&self) -> Arc<str> {
@@ -44,21 +61,28 @@ impl data_cache::DataCache for WorkerDataCache {
     }
 }
 
-async fn serve(
-    cache: Arc<DataCache>,
-    request: DataRequest,
-    produce: Produce,
-) -> Result<DataValue, String> {
-    let key = match &request.key {
+fn key_of(key: &DataKey) -> String {
+    match key {
         DataKey::Fetch(fetch) => {
             let method = fetch.method.as_str();
             fetch_key(method, &fetch.url, &fetch.headers, &fetch.body)
         }
         DataKey::Memo { function, parts } => memo_key(function, parts),
-    };
+    }
+}
+
+/// The value of `key`, whose lookup (`found`) was not a fresh hit: stale,
+/// invalidated or missing.
+async fn serve(
+    cache: Arc<DataCache>,
+    key: String,
+    found: Lookup,
+    request: DataRequest,
+    produce: Produce,
+) -> Result<DataValue, String> {
     let making_entry = request.entry.is_some();
     let spec = spec_of(request);
-    match cache.lookup(&key) {
+    match found {
         Lookup::Fresh(entry) => Ok(value_of(&entry.response)),
         Lookup::Stale(entry) if !making_entry => {
             start_refresh(&cache, &key, spec, produce);
@@ -167,22 +191,17 @@ fn start_refresh(cache: &Arc<DataCache>, key: &str, spec: DataSpec, produce: Pro
 }
 
 fn value_of(response: &CachedResponse) -> DataValue {
-    let mut headers = HeaderMap::with_capacity(response.headers.len());
-    for (name, value) in &response.headers {
-        headers.append(name.clone(), value.clone());
-    }
     DataValue {
         status: response.status,
-        headers,
+        headers: response.headers.clone(),
         body: response.body.clone(),
     }
 }
 
 fn cached_of(value: DataValue) -> CachedResponse {
-    let headers = value.headers.iter();
     CachedResponse {
         status: value.status,
-        headers: headers.map(|(n, v)| (n.clone(), v.clone())).collect(),
+        headers: value.headers,
         body: value.body,
     }
 }
