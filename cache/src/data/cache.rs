@@ -11,8 +11,7 @@ use http::StatusCode;
 use tokio::sync::watch;
 
 use crate::clock::{unix_millis, Clock};
-use crate::data::fill::DataFilled;
-use crate::data::refresh::RefreshState;
+use crate::data::filled::DataFilled;
 use crate::entry::{CacheEntry, CachedResponse, Lifetime};
 use crate::index::EntryIndex;
 use crate::metrics::{render_data_prometheus, SegmentMetrics};
@@ -41,6 +40,13 @@ pub struct DataSpec {
     /// The path whose entry it was made for, if any: in Redis it joins the
     /// path's set, so that `revalidate_path` reaches it on every instance.
     pub path: Option<String>,
+}
+
+/// Where a key's refreshing stands.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum RefreshState {
+    Running,
+    Backoff { until: Instant, failures: u32 },
 }
 
 /// Every data entry, over the store and shared tier of the response cache.
@@ -241,50 +247,5 @@ impl DataCache {
                 .shared_lifetime(shared)
                 .revalidate
                 .is_none_or(|period| shared.age() < period)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::data::fixtures::{data_cache, stored};
-
-    #[test]
-    fn tag_revalidation_reaches_data_entries_with_the_tag_only() {
-        let clock = Clock::manual();
-        let (data, responses) = data_cache(&clock);
-        let tagged = |tag: &str| DataSpec {
-            tags: vec![tag.to_string()],
-            ..DataSpec::default()
-        };
-        stored(&data, "fetch:GET /a", &tagged("a"));
-        stored(&data, "fetch:GET /b", &tagged("b"));
-        assert_eq!(responses.revalidate_tag("a"), 1);
-        assert!(matches!(data.lookup("fetch:GET /a"), Lookup::Stale(_)));
-        assert!(matches!(data.lookup("fetch:GET /b"), Lookup::Fresh(_)));
-        assert_eq!(responses.expire_tag("b"), 1);
-        assert!(matches!(
-            data.lookup("fetch:GET /b"),
-            Lookup::Invalidated(_)
-        ));
-    }
-
-    #[test]
-    fn a_path_revalidation_reaches_the_data_made_for_that_path_only() {
-        let clock = Clock::manual();
-        let (data, responses) = data_cache(&clock);
-        let made_for = |path: &str| DataSpec {
-            tags: vec![crate::path_tag(path)],
-            path: Some(path.to_string()),
-            ..DataSpec::default()
-        };
-        stored(&data, "fetch:GET /for-a", &made_for("/a"));
-        stored(&data, "fetch:GET /for-b", &made_for("/b"));
-        assert_eq!(responses.revalidate_path("/a?x=1"), 1);
-        assert!(matches!(
-            data.lookup("fetch:GET /for-a"),
-            Lookup::Invalidated(_)
-        ));
-        assert!(matches!(data.lookup("fetch:GET /for-b"), Lookup::Fresh(_)));
     }
 }

@@ -10,6 +10,7 @@ use dashmap::mapref::entry::Entry;
 use tokio::sync::watch;
 
 use crate::data::cache::{DataCache, DataSpec};
+use crate::data::filled::DataFilled;
 use crate::entry::{CacheEntry, CachedResponse};
 use crate::metrics::SegmentMetrics;
 use crate::shared::{LockOutcome, LockToken, SharedStore};
@@ -25,16 +26,6 @@ pub enum DataFill {
     Wait(DataWaiter),
     /// A value was stored meanwhile: use it.
     Ready(Arc<CacheEntry>),
-}
-
-/// What the caller making a value hands the callers waiting for it.
-#[derive(Debug, Clone)]
-pub enum DataFilled {
-    /// The value, stored or not: data is no visitor's own, so every caller
-    /// may have it.
-    Value(Arc<CachedResponse>),
-    /// Making it failed, for this reason.
-    Failed(Arc<str>),
 }
 
 impl DataCache {

@@ -17,7 +17,8 @@
 //! - `cache`: [`DataCache`] and [`DataSpec`]: the values, their lookup,
 //!   their storing in both tiers, and what is stored at all.
 //! - `fill`: a missing or expired value made once ([`DataFillGuard`]) for
-//!   every caller waiting ([`DataWaiter`]).
+//!   every caller waiting ([`DataWaiter`]), who are handed a
+//!   [`DataFilled`] (`filled`).
 //! - `refresh`: a stale value's one background refresh
 //!   ([`DataRefreshGuard`]), and the backoff after failures.
 //! - `recent`: [`RecentData`], one worker's fresh values of a moment ago,
@@ -26,6 +27,7 @@
 
 mod cache;
 mod fill;
+mod filled;
 mod key;
 mod recent;
 mod refresh;
@@ -34,7 +36,8 @@ mod refresh;
 mod fixtures;
 
 pub use cache::{DataCache, DataSpec, DATA_SEGMENT, MAX_DATA_BYTES};
-pub use fill::{DataFill, DataFillGuard, DataFilled, DataWaited, DataWaiter};
+pub use fill::{DataFill, DataFillGuard, DataWaited, DataWaiter};
+pub use filled::DataFilled;
 pub use key::{fetch_key, key_for_logs, memo_key};
 pub use recent::RecentData;
 pub use refresh::DataRefreshGuard;

@@ -4,11 +4,11 @@
 //! failure before the next try.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dashmap::mapref::entry::Entry;
 
-use crate::data::cache::{DataCache, DataSpec};
+use crate::data::cache::{DataCache, DataSpec, RefreshState};
 use crate::data::key::key_for_logs;
 use crate::entry::CachedResponse;
 use crate::metrics::SegmentMetrics;
@@ -19,13 +19,6 @@ use crate::shared::{LockOutcome, LockToken, SharedStore};
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// How long a stale key waits while another instance refreshes it.
 const PEER_RETRY: Duration = Duration::from_millis(250);
-
-/// Where a key's refreshing stands.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum RefreshState {
-    Running,
-    Backoff { until: Instant, failures: u32 },
-}
 
 impl DataCache {
     /// For a stale entry: the right to run its one background refresh,
