@@ -18,20 +18,37 @@
 //! - `proxy_file`: finds `app/proxy.rs` (or `app/middleware.rs`).
 //! - `codegen`: [`build`], the build-script step that generates `router()`.
 //! - `error`: what each step can refuse, naming the files involved.
+//!
+//! # Features
+//!
+//! - `build` (default): `discover`, `instrumentation`, `proxy_file` and
+//!   `codegen`, what an app's build script calls, with `syn` and `quote`.
+//!   The engine depends on this crate without it, so that a server's own
+//!   build compiles no Rust parser: Cargo builds a build script's
+//!   dependencies apart, and the parser only there.
 
+// What a build script runs (the `build` feature): the server needs none
+// of it, nor the parser it reads route files with.
+#[cfg(feature = "build")]
 mod codegen;
+#[cfg(feature = "build")]
 pub mod discover;
-mod error;
+#[cfg(feature = "build")]
 pub mod instrumentation;
+#[cfg(feature = "build")]
+pub mod proxy_file;
+#[cfg(feature = "build")]
+mod source;
+
+mod error;
 mod matcher;
 mod params;
 mod params_de;
 mod path_matcher;
 mod pattern;
 pub mod percent;
-pub mod proxy_file;
-mod source;
 
+#[cfg(feature = "build")]
 pub use codegen::{build, generate, GENERATED_FILE};
 pub use error::{DiscoverError, MatchAborted, MatcherError, PatternError, RouteError};
 pub use matcher::{RouteEntry, RouteMatch, RouteTable, SegmentId};
