@@ -22,6 +22,7 @@ pub(crate) mod fetch;
 pub(crate) mod form;
 pub(crate) mod handler;
 pub(crate) mod header_error;
+pub(crate) mod header_lookup;
 pub(crate) mod matcher;
 pub(crate) mod memo;
 pub(crate) mod method;

@@ -19,6 +19,7 @@ use crate::api::dynamic_reads::{DynamicReads, Read};
 use crate::api::error::{Error, Result};
 use crate::api::extensions::Extensions;
 use crate::api::form::FormData;
+use crate::api::header_lookup;
 use crate::api::origin::Origin;
 use crate::api::request_body::RequestBody;
 use crate::api::request_head::RequestHead;
@@ -142,7 +143,7 @@ impl Request {
         if let Some(reads) = &self.dynamic_reads {
             reads.note_header(name);
         }
-        self.head.headers.get(name).and_then(|v| v.to_str().ok())
+        header_lookup::first_value(&self.head.headers, name).and_then(|v| v.to_str().ok())
     }
 
     /// The headers as sent, for the engine (not a read by the route).

@@ -250,11 +250,6 @@ impl AppProxy {
 }
 
 impl ProxyChanges {
-    /// Whether the request's headers change.
-    pub(crate) fn changes_request(&self) -> bool {
-        !self.request_headers.is_empty()
-    }
-
     /// Sets and removes the request headers the proxy said.
     pub(crate) fn apply_to_request(&self, headers: &mut HeaderMap) {
         for change in &self.request_headers {
@@ -270,10 +265,10 @@ impl ProxyChanges {
     }
 
     /// Adds the proxy's response headers and cookies to the answer.
-    pub(crate) fn apply_to_response(&self, response: &mut Response) {
+    pub(crate) fn apply_to_response(self, response: &mut Response) {
         let headers = response.headers_mut();
-        for (name, value) in &self.response_headers {
-            headers.insert(name.clone(), value.clone());
+        for (name, value) in self.response_headers {
+            headers.insert(name, value);
         }
         for set_cookie in self.cookies.set_cookie_headers() {
             headers.append(header::SET_COOKIE, set_cookie);

@@ -7,6 +7,7 @@ use std::cell::OnceCell;
 
 use actix_web::http::header::{self, HeaderMap};
 
+use crate::api::header_lookup;
 use crate::api::request::{RequestCookies, SearchParams};
 
 pub(crate) struct RequestView<'r> {
@@ -32,7 +33,7 @@ impl<'r> RequestView<'r> {
 
     /// A header's first value, as text.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        header_lookup::first_value(self.headers, name).and_then(|v| v.to_str().ok())
     }
 
     pub(crate) fn cookie(&self, name: &str) -> Option<&str> {

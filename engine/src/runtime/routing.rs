@@ -8,6 +8,7 @@
 //! steps is one branch.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
@@ -105,31 +106,30 @@ impl<'w> RouteLabel<'w> {
     }
 }
 
-/// What is added to whatever answers, once known, and what goes on to the
-/// route: the headers of the `[[headers]]` rules the request met, what the
-/// proxy changes, and the request headers as the proxy left them (`None`
-/// when it changed none).
+/// What is added to whatever answers, once known: the headers of the
+/// `[[headers]]` rules the request met, and what the proxy changes.
 #[derive(Default)]
 pub(crate) struct Added {
     pub headers: MatchedHeaders,
     pub proxy: Option<Box<ProxyChanges>>,
-    pub request_headers: Option<Box<HeaderMap>>,
 }
 
 /// A request on its way: routed at once, or first to the proxy, which
 /// may have to be waited for.
-pub(crate) enum Routing<'w, 'r> {
+pub(crate) enum Routing<'w> {
     Routed(Routed<'w>),
-    ToProxy(ToProxy<'w, 'r>),
+    ToProxy(ToProxy<'w>),
 }
 
-/// A request the proxy covers, and what routing knew of it.
-pub(crate) struct ToProxy<'w, 'r> {
+/// A request the proxy covers, and what routing knew of it. It owns its
+/// paths, so that the proxy can be handed the request's headers instead
+/// of a copy of them.
+pub(crate) struct ToProxy<'w> {
     proxy: &'w AppProxy,
     method: HttpMethod,
     /// The path as the proxy's matcher read it, and as sent.
-    matched_path: Cow<'r, str>,
-    app_path: &'r str,
+    matched_path: String,
+    app_path: String,
     endpoint: bool,
 }
 
@@ -141,7 +141,7 @@ pub(crate) fn route<'w, 'r>(
     worker: &'w WorkerState,
     wants: &'r Wants,
     added: &mut Added,
-) -> Routing<'w, 'r> {
+) -> Routing<'w> {
     let routes = &*worker.routes;
     let answered =
         |response: Response| Routing::Routed(Routed::Answered(RouteLabel::none(worker), response));
@@ -193,8 +193,8 @@ pub(crate) fn route<'w, 'r>(
         return Routing::ToProxy(ToProxy {
             proxy,
             method,
-            matched_path,
-            app_path,
+            matched_path: matched_path.into_owned(),
+            app_path: app_path.to_string(),
             endpoint,
         });
     }
@@ -209,10 +209,12 @@ pub(crate) fn route<'w, 'r>(
 }
 
 /// The proxy's decision for a request it covers, then the rest of routing
-/// for a request it lets through. What it changes goes into `added`.
+/// for a request it lets through. The proxy is handed the request's
+/// headers, and they come back to `req` as it left them; what it adds to
+/// the answer goes into `added`.
 pub(crate) async fn through_proxy<'w>(
-    to: ToProxy<'w, '_>,
-    req: &ServiceRequest,
+    to: ToProxy<'w>,
+    req: &mut ServiceRequest,
     worker: &'w WorkerState,
     wants: &Wants,
     added: &mut Added,
@@ -225,24 +227,28 @@ pub(crate) async fn through_proxy<'w>(
         endpoint,
     } = to;
     let routes = &*worker.routes;
-    let limit = || routes.max_duration_at(app_path);
+    let limit = || routes.max_duration_at(&app_path);
     let origin = routes.site.visitor(req.peer_addr().map(|peer| peer.ip()));
     let request = Request::new(
         req.method().clone(),
         req.uri().clone(),
-        req.headers().clone(),
+        std::mem::take(req.headers_mut()),
         Bytes::new(),
         origin,
     );
+    let head = Arc::clone(request.head());
     let (decision, changes) = proxy.run(request, &matched_path, limit).await;
-    if changes.changes_request() {
-        let mut headers = req.headers().clone();
-        changes.apply_to_request(&mut headers);
-        added.request_headers = Some(Box::new(headers));
-    }
+    // The proxy's request is gone unless it kept it (in an `after()`, say).
+    let mut headers = match Arc::try_unwrap(head) {
+        Ok(head) => head.headers,
+        Err(kept) => kept.headers.clone(),
+    };
+    changes.apply_to_request(&mut headers);
+    *req.headers_mut() = headers;
     added.proxy = Some(Box::new(changes));
+    let req = &*req;
     let by_proxy = RouteLabel::answered_by(worker, proxy.source());
-    let mut path = Cow::Borrowed(app_path);
+    let mut path = Cow::Borrowed(app_path.as_str());
     let mut query = req.uri().query().map(Cow::Borrowed);
     match decision {
         Decision::Answer(response) => return Routed::Answered(by_proxy, response),
@@ -254,8 +260,7 @@ pub(crate) async fn through_proxy<'w>(
             Ok(Target::App(to)) => (path, query) = split_target(to),
         },
     }
-    let headers = added.request_headers.as_deref().unwrap_or(req.headers());
-    At::new(worker, req, headers, method, wants).route(path, query)
+    At::new(worker, req, req.headers(), method, wants).route(path, query)
 }
 
 /// A path and its query, from a rewrite's target.

@@ -76,7 +76,7 @@ async fn answer(
         // Boxed: only requests the proxy covers carry its state.
         Routing::ToProxy(to) => {
             Box::pin(routing::through_proxy(
-                to, &req, &worker, &wants, &mut added,
+                to, &mut req, &worker, &wants, &mut added,
             ))
             .await
         }
@@ -95,9 +95,8 @@ async fn answer(
             (label, response, abort)
         }
         Routed::Upstream(label, url) => {
-            let headers = added.request_headers.as_deref();
             // Boxed: only rewrites to another server carry the client's state.
-            let forwarded = Box::pin(to_upstream(&mut req, &worker, url, headers));
+            let forwarded = Box::pin(to_upstream(&mut req, &worker, url));
             (label, forwarded.await, None)
         }
     };
@@ -105,7 +104,7 @@ async fn answer(
         .routes
         .rules
         .add_headers(&added.headers, &mut response);
-    if let Some(changes) = &added.proxy {
+    if let Some(changes) = added.proxy.take() {
         changes.apply_to_response(&mut response);
     }
     let response = delivery::deliver(response, &wants, compress);
@@ -226,10 +225,7 @@ async fn dispatch(
     let mut request = Request::new(
         req.method().clone(),
         uri.map_or_else(|| req.uri().clone(), |uri| *uri),
-        match added.request_headers.take() {
-            Some(headers) => *headers,
-            None => std::mem::take(req.headers_mut()),
-        },
+        std::mem::take(req.headers_mut()),
         body,
         origin,
     );
@@ -261,14 +257,8 @@ async fn dispatch(
 }
 
 /// A rewrite to another server: the request's body streamed there as it
-/// arrives, the answer streamed back. `headers` are the proxy's, when it
-/// changed the client's.
-async fn to_upstream(
-    req: &mut ServiceRequest,
-    worker: &WorkerState,
-    url: Url,
-    headers: Option<&HeaderMap>,
-) -> Response {
+/// arrives, the answer streamed back.
+async fn to_upstream(req: &mut ServiceRequest, worker: &WorkerState, url: Url) -> Response {
     let Some(upstream) = &worker.routes.upstream else {
         tracing::error!(
             "a rewrite to another server, and no client for it: this is a bug in Trellis"
@@ -276,7 +266,7 @@ async fn to_upstream(
         return Response::empty(StatusCode::INTERNAL_SERVER_ERROR);
     };
     let payload = req.take_payload();
-    let headers = headers.unwrap_or(req.headers());
+    let headers = req.headers();
     let peer = req.peer_addr().map(|peer| peer.ip());
     let origin = worker.routes.site.visitor(peer);
     let base = origin.base(headers);
