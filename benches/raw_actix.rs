@@ -10,8 +10,10 @@
 //! cache. `/api/blog` answers what the demo's `/api/blog` does with the
 //! upstream's part fixed: the floor for a route whose data comes from the
 //! data cache. As the demo does with its `trellis.toml` and `app/proxy.rs`,
-//! every answer says `x-frame-options: DENY` and every `/api` answer has a
-//! new `x-request-id`.
+//! every answer says `x-frame-options: DENY`, and every `/api` request goes
+//! through middleware doing what the demo's proxy does for it (the session
+//! cookie read, the `x-block` check, a request id handed to the route and
+//! the answer).
 //!
 //! `cargo run --release --example raw-actix -- PORT WORKERS [KEEP_ALIVE_SECS]`
 //!
@@ -21,21 +23,57 @@
 use std::time::Duration;
 
 use actix::{Actor, Addr, Context, Handler, Message, MessageResult};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::KeepAlive;
-use actix_web::middleware::DefaultHeaders;
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::middleware::{from_fn, DefaultHeaders, Next};
+use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-/// What the demo's proxy gives every `/api` answer.
-fn with_request_id() -> actix_web::HttpResponseBuilder {
-    let mut response = HttpResponse::Ok();
-    response.insert_header(("x-request-id", uuid::Uuid::new_v4().to_string()));
-    response
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What `app/proxy.rs` does for an `/api` request, as actix-web middleware:
+/// the `session` cookie read and handed on, `x-block: 1` answered 403, and
+/// the client's request id (if short) or a new one set on the request the
+/// route sees and on the answer.
+async fn like_the_demo_proxy(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if !req.path().starts_with("/api/") {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let session = req
+        .cookie("session")
+        .map(|cookie| cookie.value().to_string())
+        .filter(|user| !user.is_empty());
+    if req.headers().get("x-block").is_some_and(|v| v == "1") {
+        let blocked = HttpResponse::Forbidden().json(json!({ "error": "blocked" }));
+        return Ok(req.into_response(blocked).map_into_right_body());
+    }
+    // Handed to the routes, as the demo's proxy hands over its `Session`.
+    if let Some(user) = session {
+        req.extensions_mut().insert(user);
+    }
+    let request_id = match req
+        .headers()
+        .get(X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(id) if !id.is_empty() && id.len() <= 128 => id.to_string(),
+        _ => uuid::Uuid::new_v4().to_string(),
+    };
+    let request_id = HeaderValue::from_str(&request_id)?;
+    req.headers_mut().insert(X_REQUEST_ID, request_id.clone());
+    let mut response = next.call(req).await?;
+    response.headers_mut().insert(X_REQUEST_ID, request_id);
+    Ok(response.map_into_left_body())
 }
 
 async fn hello() -> HttpResponse {
-    with_request_id().json(json!({ "message": "Hello World" }))
+    HttpResponse::Ok().json(json!({ "message": "Hello World" }))
 }
 
 struct HelloActor;
@@ -60,7 +98,7 @@ impl Handler<Hello> for HelloActor {
 
 async fn hello_via_actor(actor: web::Data<Addr<HelloActor>>) -> HttpResponse {
     match actor.send(Hello).await {
-        Ok(body) => with_request_id().json(body),
+        Ok(body) => HttpResponse::Ok().json(body),
         Err(_) => HttpResponse::ServiceUnavailable().finish(),
     }
 }
@@ -113,6 +151,7 @@ async fn main() -> std::io::Result<()> {
     let body = web::Data::new(BigBody(Bytes::from(vec![b'x'; 1 << 20])));
     HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(like_the_demo_proxy))
             .wrap(DefaultHeaders::new().add(("x-frame-options", "DENY")))
             .app_data(web::Data::new(HelloActor.start()))
             .app_data(body.clone())

@@ -3,7 +3,7 @@
 //! to the route (`NextResponse.next()`), serve another path or another
 //! server (`NextResponse.rewrite()`), redirect, or answer itself.
 
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 
 use crate::api::error::Result;
@@ -35,7 +35,9 @@ use crate::api::response_headers::checked_header;
 pub struct Proxy {
     pub(crate) action: ProxyAction,
     pub(crate) request_headers: Vec<RequestHeaderChange>,
-    pub(crate) response_headers: HeaderMap,
+    /// In the order set, each name once. A list, not a map: a proxy sets
+    /// one or two, and they move onto the answer's map.
+    pub(crate) response_headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 /// Where the request goes.
@@ -63,7 +65,7 @@ impl Proxy {
         Proxy {
             action,
             request_headers: Vec::new(),
-            response_headers: HeaderMap::new(),
+            response_headers: Vec::new(),
         }
     }
 
@@ -122,7 +124,8 @@ impl Proxy {
     /// Sets a header on whatever is answered, replacing one of that name.
     pub fn header(mut self, name: &str, value: &str) -> Result<Self> {
         let (name, value) = checked_header(name, value)?;
-        self.response_headers.insert(name, value);
+        self.response_headers.retain(|(set, _)| *set != name);
+        self.response_headers.push((name, value));
         Ok(self)
     }
 }

@@ -9,7 +9,7 @@ use std::panic::AssertUnwindSafe;
 use std::task::Poll;
 use std::time::Duration;
 
-use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use futures_util::FutureExt;
 use trellis_config::ConfigError;
@@ -63,7 +63,7 @@ pub(crate) enum Decision {
 #[derive(Default)]
 pub(crate) struct ProxyChanges {
     request_headers: Vec<RequestHeaderChange>,
-    response_headers: HeaderMap,
+    response_headers: Vec<(HeaderName, HeaderValue)>,
     cookies: CookieStore,
     pub extensions: Extensions,
 }
