@@ -113,7 +113,7 @@ echo "load: trellis bench, $SLICES alternating slices of $DURATION per server an
 echo "(posts: Trellis serves /posts from its cache; raw answers /api/hello, the cheapest handler)"
 echo "(hello+hop: raw answers /api/hello behind one message to an actor on its thread, as Trellis does)"
 echo "(hit-bytes: raw answers with the very bytes of a Trellis /posts hit, fixed, against that hit)"
-echo "(blog: Trellis's dynamic /api/blog takes its upstream's answer from the data cache; raw builds the same JSON with the upstream's part fixed)"
+echo "(blog: Trellis's dynamic /api/blog takes its upstream's answer from the data cache; raw does the route's own work with that answer looked up in a map in memory)"
 echo "(1mib: a cached 1 MiB body: Trellis from its cache (examples/cached-body), raw from memory, the floor from memory)"
 echo "(floor: one thread on raw epoll answering the bytes of a /posts hit, or 1 MiB for 1mib, to a GET of the same)"
 for connections in $CONNECTIONS; do

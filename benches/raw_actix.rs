@@ -7,9 +7,9 @@
 //! Trellis, hands every request to an actor. `/posts` answers the bytes of
 //! a Trellis cache hit of `/posts`, fixed: the floor for a hit. `/big`
 //! answers a 1 MiB body made once, as `cached-body` serves it from its
-//! cache. `/api/blog` answers what the demo's `/api/blog` does with the
-//! upstream's part fixed: the floor for a route whose data comes from the
-//! data cache. As the demo does with its `trellis.toml` and `app/proxy.rs`,
+//! cache. `/api/blog` does what the demo's `/api/blog` does with the
+//! upstream's answer looked up in a map in memory: the floor for a route
+//! whose data comes from the data cache. As the demo does with its `trellis.toml` and `app/proxy.rs`,
 //! every answer says `x-frame-options: DENY`, and every `/api` request goes
 //! through middleware doing what the demo's proxy does for it (the session
 //! cookie read, the `x-block` check, a request id handed to the route and
@@ -20,6 +20,7 @@
 //! Keep-alive is actix-web's own 5 s unless given: `idle_connections.sh`
 //! holds connections longer.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use actix::{Actor, Addr, Context, Handler, Message, MessageResult};
@@ -127,11 +128,27 @@ async fn big(body: web::Data<BigBody>) -> HttpResponse {
         .body(body.0.clone())
 }
 
-async fn blog() -> HttpResponse {
+/// The upstream's answers by URL, held in memory where the demo's data
+/// cache holds them.
+struct UpstreamAnswers(HashMap<String, Bytes>);
+
+/// What the demo's `/api/blog` does, its data cache aside: the upstream's
+/// URL made from `DEMO_UPSTREAM`, its answer (here looked up in memory)
+/// parsed, and the page built around it.
+async fn blog(answers: web::Data<UpstreamAnswers>) -> HttpResponse {
+    let upstream = std::env::var("DEMO_UPSTREAM").unwrap_or_else(|_| "/api".to_string());
+    let url = format!("{upstream}/upstream/posts");
+    let parsed = answers
+        .0
+        .get(&url)
+        .map(|body| serde_json::from_slice::<Value>(body));
+    let Some(Ok(upstream)) = parsed else {
+        return HttpResponse::BadGateway().finish();
+    };
     let rendered_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    HttpResponse::Ok().json(json!({ "upstream": { "served": 1 }, "renderedAt": rendered_at }))
+    HttpResponse::Ok().json(json!({ "upstream": upstream, "renderedAt": rendered_at }))
 }
 
 async fn dashboard(team: web::Path<String>) -> HttpResponse {
@@ -149,12 +166,18 @@ async fn main() -> std::io::Result<()> {
     let workers: usize = args.next().and_then(|w| w.parse().ok()).unwrap_or(1);
     let keep_alive: u64 = args.next().and_then(|k| k.parse().ok()).unwrap_or(5);
     let body = web::Data::new(BigBody(Bytes::from(vec![b'x'; 1 << 20])));
+    let answers = HashMap::from([(
+        "/api/upstream/posts".to_string(),
+        Bytes::from_static(br#"{"served":1}"#),
+    )]);
+    let answers = web::Data::new(UpstreamAnswers(answers));
     HttpServer::new(move || {
         App::new()
             .wrap(from_fn(like_the_demo_proxy))
             .wrap(DefaultHeaders::new().add(("x-frame-options", "DENY")))
             .app_data(web::Data::new(HelloActor.start()))
             .app_data(body.clone())
+            .app_data(answers.clone())
             .route("/api/hello", web::get().to(hello))
             .route("/api/hello-via-actor", web::get().to(hello_via_actor))
             .route("/posts", web::get().to(posts_hit_bytes))
