@@ -25,10 +25,12 @@
 //!   in the same store, index and tiers as responses, with the same
 //!   semantics, one file for each part (`data/`: looked up, made once,
 //!   refreshed, keyed).
-//! - `shared`: [`SharedStore`], the second tier on Redis that several
-//!   instances share: one regeneration per key, invalidation reaching all,
-//!   within a byte budget, each entry read back checked (and, with a
-//!   secret, its signature).
+//! - `shared` (the `redis` feature): `SharedStore`, the second tier on
+//!   Redis that several instances share: one regeneration per key,
+//!   invalidation reaching all, within a byte budget, each entry read back
+//!   checked (and, with a secret, its signature); `revalidation/peers` and
+//!   `data/peers`, what a segment's and the data cache's fills do with it
+//!   before making an entry.
 //! - `clock`: [`Clock`], the time freshness is computed from.
 //! - `metrics`: per-segment counters and their Prometheus text.
 
@@ -44,6 +46,7 @@ mod metrics;
 mod policy;
 mod recent;
 mod revalidation;
+#[cfg(feature = "redis")]
 mod shared;
 mod store;
 mod weight;
@@ -62,9 +65,12 @@ pub use memory::MemoryStore;
 pub use metrics::SegmentMetrics;
 pub use policy::{CachePolicy, CacheStatus, CACHE_STATUS, DEFAULT_EXPIRE};
 pub use recent::RecentHits;
+#[cfg(feature = "redis")]
+pub use revalidation::PeerRefresh;
 pub use revalidation::{
-    Fill, FillGuard, Filled, Lookup, PeerRefresh, RefreshGuard, RevalidationCache, SegmentCache,
-    SegmentSpec, Waited, Waiter,
+    Fill, FillGuard, Filled, Lookup, RefreshGuard, RevalidationCache, SegmentCache, SegmentSpec,
+    Waited, Waiter,
 };
+#[cfg(feature = "redis")]
 pub use shared::{SharedEvent, SharedOptions, SharedStore, SharedStoreError};
 pub use store::{DynStore, RemovalListener, Store};

@@ -20,24 +20,27 @@ use dashmap::DashMap;
 use http::{HeaderName, HeaderValue};
 use tokio::sync::watch;
 
-use crate::clock::unix_millis;
 use crate::clock::Clock;
 use crate::entry::{CacheEntry, CachedResponse, EntryScope, Lifetime, NotStored};
 use crate::implicit_tags::{page_tag, path_tag};
 use crate::index::EntryIndex;
-use crate::key::{canonical_path, canonical_query, key_base, key_path, variant_key};
+use crate::key::{canonical_path, canonical_query, key_base, variant_key};
 use crate::metrics::{render_prometheus, SegmentMetrics};
 use crate::policy::{CachePolicy, DEFAULT_EXPIRE};
-use crate::shared::{LockOutcome, LockToken, SharedEntry, SharedStore, SharedWrite};
+#[cfg(feature = "redis")]
+use crate::shared::{LockToken, SharedStore};
 use crate::store::DynStore;
 use crate::weight::entry_weight;
 
+// What instances sharing a cache do with each other's entries and locks:
+// compiled with the shared tier only.
+#[cfg(feature = "redis")]
+mod peers;
+#[cfg(feature = "redis")]
+pub use peers::PeerRefresh;
+
 /// The longest a failing key waits before its next refresh attempt.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// How long a stale key waits while another instance refreshes it.
-const PEER_RETRY: Duration = Duration::from_millis(250);
-/// How often a miss polls Redis while another instance regenerates its key.
-const PEER_POLL: Duration = Duration::from_millis(20);
 /// Variants (`Vary`) kept of one key at most: a header with many values
 /// must not turn one route into unbounded entries.
 const MAX_VARIANTS: usize = 32;
@@ -75,9 +78,11 @@ impl Default for SegmentSpec {
 }
 
 /// Every segment's cache over one memory store, and the shared store
-/// (Redis) behind it when instances share their cache.
+/// (Redis) behind it when instances share their cache (the `redis`
+/// feature).
 pub struct RevalidationCache {
     store: DynStore,
+    #[cfg(feature = "redis")]
     shared: Option<Arc<SharedStore>>,
     clock: Clock,
     segments: Vec<Arc<SegmentCache>>,
@@ -92,13 +97,18 @@ impl RevalidationCache {
         clock: Clock,
         segments: impl IntoIterator<Item = SegmentSpec>,
     ) -> Self {
-        Self::tiered(store, None, clock, segments)
+        Self::build(
+            store,
+            #[cfg(feature = "redis")]
+            None,
+            clock,
+            segments,
+        )
     }
 
-    /// A cache with `shared` as its second tier, if given.
-    pub fn tiered(
+    fn build(
         store: DynStore,
-        shared: Option<Arc<SharedStore>>,
+        #[cfg(feature = "redis")] shared: Option<Arc<SharedStore>>,
         clock: Clock,
         segments: impl IntoIterator<Item = SegmentSpec>,
     ) -> Self {
@@ -116,6 +126,7 @@ impl RevalidationCache {
                     spec,
                     store: store.clone(),
                     entries: entries.clone(),
+                    #[cfg(feature = "redis")]
                     shared: shared.clone(),
                     clock: clock.clone(),
                     metrics: Arc::default(),
@@ -132,6 +143,7 @@ impl RevalidationCache {
             .collect();
         RevalidationCache {
             store,
+            #[cfg(feature = "redis")]
             shared,
             clock,
             segments,
@@ -150,11 +162,6 @@ impl RevalidationCache {
 
     pub fn clock(&self) -> &Clock {
         &self.clock
-    }
-
-    /// The second tier, when instances share their cache.
-    pub fn shared(&self) -> Option<&Arc<SharedStore>> {
-        self.shared.as_ref()
     }
 
     /// The memory store every segment's entries (and the data cache's)
@@ -224,7 +231,10 @@ impl RevalidationCache {
             .iter()
             .filter(|s| s.spec.policy != CachePolicy::Bypass)
             .map(|s| (s.spec.route.as_str(), &*s.metrics));
+        // The memory tier's counters, then the shared tier's, if any.
+        #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
         let mut text = render_prometheus(cached, self.ticks.load(Ordering::Relaxed));
+        #[cfg(feature = "redis")]
         if let Some(shared) = &self.shared {
             text.push_str(&shared.render_metrics());
         }
@@ -253,6 +263,7 @@ pub struct SegmentCache {
     index: usize,
     spec: SegmentSpec,
     store: DynStore,
+    #[cfg(feature = "redis")]
     shared: Option<Arc<SharedStore>>,
     clock: Clock,
     metrics: Arc<SegmentMetrics>,
@@ -529,6 +540,7 @@ impl SegmentCache {
                     cache: self.clone(),
                     key: key.to_string(),
                     sender: Some(sender),
+                    #[cfg(feature = "redis")]
                     lock: None,
                 })
             }
@@ -562,6 +574,7 @@ impl SegmentCache {
             key: key.to_string(),
             failures,
             done: false,
+            #[cfg(feature = "redis")]
             lock: None,
         })
     }
@@ -573,23 +586,13 @@ impl SegmentCache {
         &self,
         key: &str,
         response: CachedResponse,
-        lock: Option<LockToken>,
+        #[cfg(feature = "redis")] lock: Option<LockToken>,
         scope: &EntryScope,
     ) -> (Arc<CacheEntry>, bool) {
         let lifetime = self.lifetime_for(&response, scope);
         let entry = self.entry(response, self.clock.now(), lifetime, self.tags_in(scope));
-        if let Some(shared) = &self.shared {
-            shared.put_detached(SharedWrite {
-                key: key.to_string(),
-                path: Some(key_path(key).to_string()),
-                response: entry.response.clone(),
-                made_unix_ms: unix_millis(),
-                ttl: shared.ttl_for(entry.lifetime),
-                lifetime: entry.lifetime,
-                tags: entry.tags.to_vec(),
-                lock,
-            });
-        }
+        #[cfg(feature = "redis")]
+        self.write_shared(key, &entry, lock);
         self.insert(key, entry)
     }
 
@@ -630,49 +633,6 @@ impl SegmentCache {
             SegmentMetrics::count(&self.metrics.not_admitted);
         }
         (entry, stored)
-    }
-
-    /// Takes an entry another instance made into memory, with its age,
-    /// lifetime and tags; `None` for one no instance of this app would have
-    /// stored (written by something else sharing the Redis): it is checked
-    /// as if new.
-    fn adopt(&self, key: &str, shared: SharedEntry) -> Option<Arc<CacheEntry>> {
-        if let Some(why) = shared.response.not_storable() {
-            tracing::warn!(route = %self.spec.route, key, reason = why.detail(), "ignoring an entry in Redis that may not be shared");
-            return None;
-        }
-        let now = self.clock.now();
-        let made_at = now.checked_sub(shared.age()).unwrap_or(now);
-        let lifetime = self.shared_lifetime(&shared);
-        // An entry written without its tags has its route's.
-        let tags = match shared.tags.is_empty() {
-            true => self.entry_tags.clone(),
-            false => shared.tags.into(),
-        };
-        let entry = self.entry(shared.response, made_at, lifetime, tags);
-        if shared.expired {
-            entry.expire();
-        }
-        SegmentMetrics::count(&self.metrics.shared);
-        Some(self.insert(key, entry).0)
-    }
-
-    /// The lifetime an entry read from Redis was stored with; its route's
-    /// for one written without it.
-    fn shared_lifetime(&self, shared: &SharedEntry) -> Lifetime {
-        shared
-            .lifetime
-            .unwrap_or_else(|| self.lifetime_for(&shared.response, &EntryScope::default()))
-    }
-
-    /// Whether an entry read from Redis is fresh by its own age and flags.
-    fn is_fresh_shared(&self, shared: &SharedEntry) -> bool {
-        !shared.expired
-            && !shared.invalidated
-            && self
-                .shared_lifetime(shared)
-                .revalidate
-                .is_none_or(|p| shared.age() < p)
     }
 
     /// Every entry of this segment regenerates on its next request: when
@@ -756,56 +716,11 @@ pub struct FillGuard {
     key: String,
     sender: Option<watch::Sender<Option<Filled>>>,
     /// The key's lock in Redis, when this instance regenerates it for all.
+    #[cfg(feature = "redis")]
     lock: Option<LockToken>,
 }
 
 impl FillGuard {
-    /// With a shared tier, before regenerating: an entry another instance
-    /// made (now in memory too), or `None` to regenerate here. Takes the
-    /// key's lock in Redis, or waits for the instance holding it, up to the
-    /// lock's life; if Redis is down, regenerates here at once.
-    pub async fn from_peers(&mut self) -> Option<Arc<CacheEntry>> {
-        let shared = self.cache.shared.clone()?;
-        if let Some(entry) = self.adopt_usable(&shared).await {
-            return Some(entry);
-        }
-        match shared.try_lock(&self.key).await {
-            LockOutcome::Acquired(token) => {
-                // A peer may have written and let go just before.
-                if let Some(entry) = self.adopt_usable(&shared).await {
-                    shared.unlock_detached(&self.key, token);
-                    return Some(entry);
-                }
-                self.lock = Some(token);
-                None
-            }
-            LockOutcome::HeldElsewhere => {
-                let deadline = Instant::now() + shared.lock_ttl();
-                while Instant::now() < deadline {
-                    tokio::time::sleep(PEER_POLL).await;
-                    if let Some(entry) = self.adopt_usable(&shared).await {
-                        return Some(entry);
-                    }
-                }
-                None
-            }
-            LockOutcome::Unavailable => None,
-        }
-    }
-
-    async fn adopt_usable(&self, shared: &SharedStore) -> Option<Arc<CacheEntry>> {
-        let found = shared.get(&self.key).await?;
-        if found.invalidated {
-            return None;
-        }
-        self.cache.adopt(&self.key, found)
-    }
-
-    /// Hands an entry found in Redis to every waiter.
-    pub fn share(mut self, entry: &Arc<CacheEntry>) {
-        self.hand_over(Filled::Shared(entry.clone()));
-    }
-
     /// The answer was made from what one visitor sent: it is theirs alone,
     /// and each waiting request runs its own.
     pub fn not_shared(mut self) {
@@ -850,20 +765,31 @@ impl FillGuard {
             false => self.key.clone(),
         };
         if key == self.key {
-            let (entry, stored) =
-                self.cache
-                    .store_response(&self.key, response, self.lock.take(), scope);
+            let (entry, stored) = self.cache.store_response(
+                &self.key,
+                response,
+                #[cfg(feature = "redis")]
+                self.lock.take(),
+                scope,
+            );
             // Stored or turned away at the door, it is for everyone.
             self.hand_over(Filled::Shared(entry.clone()));
             return stored.then_some(entry).ok_or(NotStored::NotAdmitted);
         }
         // Waiters may have sent other values of the headers it varies on.
-        release(&self.cache, &self.key, self.lock.take());
+        #[cfg(feature = "redis")]
+        self.cache.release(&self.key, self.lock.take());
         if !self.cache.admits_variant(&key) {
             self.hand_over(Filled::Own);
             return Err(NotStored::TooManyVariants);
         }
-        let (entry, stored) = self.cache.store_response(&key, response, None, scope);
+        let (entry, stored) = self.cache.store_response(
+            &key,
+            response,
+            #[cfg(feature = "redis")]
+            None,
+            scope,
+        );
         self.hand_over(Filled::Variant);
         stored.then_some(entry).ok_or(NotStored::NotAdmitted)
     }
@@ -879,28 +805,10 @@ impl Drop for FillGuard {
     /// Leaves the map last, after the entry is stored, so that no request
     /// can find neither the entry nor a regeneration to wait for.
     fn drop(&mut self) {
-        release(&self.cache, &self.key, self.lock.take());
+        #[cfg(feature = "redis")]
+        self.cache.release(&self.key, self.lock.take());
         self.cache.in_flight.remove(&self.key);
     }
-}
-
-/// Lets go of a Redis lock that no write released.
-fn release(cache: &SegmentCache, key: &str, lock: Option<LockToken>) {
-    if let (Some(shared), Some(token)) = (&cache.shared, lock) {
-        shared.unlock_detached(key, token);
-    }
-}
-
-/// What [`RefreshGuard::from_peers`] found.
-#[derive(Debug, PartialEq, Eq)]
-pub enum PeerRefresh {
-    /// Another instance made a fresh entry; it is in memory now.
-    Adopted,
-    /// Another instance is refreshing the key; this one serves stale a
-    /// little longer and then picks up its entry.
-    Yielded,
-    /// Regenerate here (holding the key's lock, or without Redis).
-    Regenerate,
 }
 
 /// The one background refresh of a stale key.
@@ -909,58 +817,14 @@ pub struct RefreshGuard {
     key: String,
     failures: u32,
     done: bool,
+    /// The key's lock in Redis, when this instance refreshes it for all.
+    #[cfg(feature = "redis")]
     lock: Option<LockToken>,
 }
 
 impl RefreshGuard {
     pub fn key(&self) -> &str {
         &self.key
-    }
-
-    /// With a shared tier, before regenerating: takes a fresh entry another
-    /// instance made, or yields to the instance refreshing the key, or
-    /// takes the key's lock and regenerates.
-    pub async fn from_peers(&mut self) -> PeerRefresh {
-        let Some(shared) = self.cache.shared.clone() else {
-            return PeerRefresh::Regenerate;
-        };
-        if self.adopt_fresh(&shared).await {
-            return PeerRefresh::Adopted;
-        }
-        match shared.try_lock(&self.key).await {
-            LockOutcome::Acquired(token) => {
-                if self.adopt_fresh(&shared).await {
-                    shared.unlock_detached(&self.key, token);
-                    return PeerRefresh::Adopted;
-                }
-                self.lock = Some(token);
-                PeerRefresh::Regenerate
-            }
-            LockOutcome::HeldElsewhere => {
-                self.done = true;
-                self.cache.refreshing.insert(
-                    self.key.clone(),
-                    RefreshState::Backoff {
-                        until: self.cache.clock.now() + PEER_RETRY,
-                        failures: self.failures,
-                    },
-                );
-                PeerRefresh::Yielded
-            }
-            LockOutcome::Unavailable => PeerRefresh::Regenerate,
-        }
-    }
-
-    async fn adopt_fresh(&mut self, shared: &SharedStore) -> bool {
-        let Some(found) = shared.get(&self.key).await else {
-            return false;
-        };
-        if !self.cache.is_fresh_shared(&found) || self.cache.adopt(&self.key, found).is_none() {
-            return false;
-        }
-        self.cache.refreshing.remove(&self.key);
-        self.done = true;
-        true
     }
 
     /// Stores the regenerated response, or, if it may not be stored (a 5xx,
@@ -987,9 +851,13 @@ impl RefreshGuard {
         if !vary.is_empty() {
             self.cache.learn_vary(&vary);
         }
-        let (_, stored) = self
-            .cache
-            .store_response(&self.key, response, self.lock.take(), scope);
+        let (_, stored) = self.cache.store_response(
+            &self.key,
+            response,
+            #[cfg(feature = "redis")]
+            self.lock.take(),
+            scope,
+        );
         if stored {
             SegmentMetrics::count(&self.cache.metrics.refreshes);
         }
@@ -1004,7 +872,8 @@ impl RefreshGuard {
     }
 
     fn record_failure(&mut self, reason: &str) {
-        release(&self.cache, &self.key, self.lock.take());
+        #[cfg(feature = "redis")]
+        self.cache.release(&self.key, self.lock.take());
         if self.done {
             return;
         }

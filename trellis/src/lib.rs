@@ -65,8 +65,14 @@
 //!
 //! - `cli` (default): [`main`], the command line an app's one-line `main`
 //!   runs. Without it (`default-features = false`) nothing of the command
-//!   line is compiled (no clap, reqwest, notify, ...): for an app with a
-//!   main of its own around [`Server`].
+//!   line is compiled (no clap, notify, ...): for an app with a main of its
+//!   own around [`Server`].
+//! - `redis`: the shared cache tier (`[cache] store = "redis://..."`), for
+//!   several instances serving as one. Off by default: the Redis client
+//!   is a tenth of a first build, and one instance does not need it. A
+//!   config that names Redis in a build without it is refused at start-up
+//!   and by `check-config`, saying which feature to turn on.
+//! - `otel`: request spans exported over OTLP/HTTP (`[telemetry]`).
 
 #[cfg(feature = "cli")]
 mod bench;

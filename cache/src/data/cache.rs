@@ -10,13 +10,14 @@ use dashmap::DashMap;
 use http::StatusCode;
 use tokio::sync::watch;
 
-use crate::clock::{unix_millis, Clock};
+use crate::clock::Clock;
 use crate::data::filled::DataFilled;
 use crate::entry::{CacheEntry, CachedResponse, Lifetime};
 use crate::index::EntryIndex;
 use crate::metrics::{render_data_prometheus, SegmentMetrics};
 use crate::revalidation::{Lookup, RevalidationCache};
-use crate::shared::{LockToken, SharedEntry, SharedStore, SharedWrite};
+#[cfg(feature = "redis")]
+use crate::shared::{LockToken, SharedStore};
 use crate::store::DynStore;
 use crate::weight::entry_weight;
 
@@ -52,13 +53,15 @@ pub(super) enum RefreshState {
 /// Every data entry, over the store and shared tier of the response cache.
 pub struct DataCache {
     store: DynStore,
+    /// The response cache's second tier, with the `redis` feature.
+    #[cfg(feature = "redis")]
     pub(super) shared: Option<Arc<SharedStore>>,
     pub(super) clock: Clock,
     /// The response cache's index: one for every entry of the store.
     pub(super) index: Arc<EntryIndex>,
     pub(super) metrics: Arc<SegmentMetrics>,
     /// Past this age a value is never served, not even stale.
-    expire: Duration,
+    pub(super) expire: Duration,
     /// How long a caller waits for another's value before making its own.
     pub(super) lock_timeout: Duration,
     /// Values that callers wait for (misses, expired entries).
@@ -77,6 +80,7 @@ impl DataCache {
     pub fn new(responses: &RevalidationCache, expire: Duration, lock_timeout: Duration) -> Self {
         DataCache {
             store: responses.store().clone(),
+            #[cfg(feature = "redis")]
             shared: responses.shared().cloned(),
             clock: responses.clock().clone(),
             index: responses.index().clone(),
@@ -157,26 +161,16 @@ impl DataCache {
         key: &str,
         value: CachedResponse,
         spec: &DataSpec,
-        lock: Option<LockToken>,
+        #[cfg(feature = "redis")] lock: Option<LockToken>,
     ) -> Arc<CacheEntry> {
         let lifetime = self.lifetime(spec);
         let entry = self.entry(value, self.clock.now(), lifetime, spec.tags.clone());
-        if let Some(shared) = &self.shared {
-            shared.put_detached(SharedWrite {
-                key: key.to_string(),
-                path: spec.path.clone(),
-                response: entry.response.clone(),
-                made_unix_ms: unix_millis(),
-                ttl: shared.ttl_for(lifetime),
-                lifetime,
-                tags: spec.tags.clone(),
-                lock,
-            });
-        }
+        #[cfg(feature = "redis")]
+        self.write_shared(key, &entry, spec, lock);
         self.insert(key, entry)
     }
 
-    fn entry(
+    pub(super) fn entry(
         &self,
         value: CachedResponse,
         made_at: Instant,
@@ -192,7 +186,7 @@ impl DataCache {
 
     /// Puts `entry` in memory, indexed, unless the store turns it away (a
     /// new key while it is full); either way it serves its callers.
-    fn insert(&self, key: &str, entry: CacheEntry) -> Arc<CacheEntry> {
+    pub(super) fn insert(&self, key: &str, entry: CacheEntry) -> Arc<CacheEntry> {
         let entry = Arc::new(entry);
         let stored = self
             .index
@@ -205,47 +199,5 @@ impl DataCache {
             false => SegmentMetrics::count(&self.metrics.not_admitted),
         }
         entry
-    }
-
-    /// Takes a value another instance stored into memory, with its age,
-    /// lifetime and tags; `None` for one this cache would not have stored.
-    pub(super) fn adopt(&self, key: &str, shared: SharedEntry) -> Option<Arc<CacheEntry>> {
-        if !DataCache::stores(&shared.response) {
-            return None;
-        }
-        let now = self.clock.now();
-        let made_at = now.checked_sub(shared.age()).unwrap_or(now);
-        let lifetime = self.shared_lifetime(&shared);
-        let entry = self.entry(shared.response, made_at, lifetime, shared.tags);
-        if shared.expired {
-            entry.expire();
-        }
-        SegmentMetrics::count(&self.metrics.shared);
-        Some(self.insert(key, entry))
-    }
-
-    /// Lets another instance take `key`'s lock in Redis, if this one holds
-    /// it.
-    pub(super) fn release(&self, key: &str, lock: Option<LockToken>) {
-        if let (Some(shared), Some(token)) = (&self.shared, lock) {
-            shared.unlock_detached(key, token);
-        }
-    }
-
-    fn shared_lifetime(&self, shared: &SharedEntry) -> Lifetime {
-        shared.lifetime.unwrap_or(Lifetime {
-            revalidate: None,
-            expire: self.expire,
-        })
-    }
-
-    /// Whether a value read from Redis is fresh by its own age and flags.
-    pub(super) fn is_fresh_shared(&self, shared: &SharedEntry) -> bool {
-        !shared.expired
-            && !shared.invalidated
-            && self
-                .shared_lifetime(shared)
-                .revalidate
-                .is_none_or(|period| shared.age() < period)
     }
 }

@@ -1,10 +1,11 @@
 //! A missing or expired value, made once for every caller waiting: the
 //! first caller leads ([`DataFillGuard`]), the others wait for what it
 //! hands over ([`DataWaiter`]), up to the lock timeout; with a shared tier,
-//! the leader first takes what another instance made, or waits for it.
+//! the leader first takes what another instance made, or waits for it
+//! (`peers`).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dashmap::mapref::entry::Entry;
 use tokio::sync::watch;
@@ -13,10 +14,8 @@ use crate::data::cache::{DataCache, DataSpec};
 use crate::data::filled::DataFilled;
 use crate::entry::{CacheEntry, CachedResponse};
 use crate::metrics::SegmentMetrics;
-use crate::shared::{LockOutcome, LockToken, SharedStore};
-
-/// How often a miss polls Redis while another instance makes its value.
-const PEER_POLL: Duration = Duration::from_millis(20);
+#[cfg(feature = "redis")]
+use crate::shared::LockToken;
 
 /// The outcome of [`DataCache::fill`].
 pub enum DataFill {
@@ -53,6 +52,7 @@ impl DataCache {
                     cache: self.clone(),
                     key: key.to_string(),
                     sender: Some(sender),
+                    #[cfg(feature = "redis")]
                     lock: None,
                 })
             }
@@ -95,65 +95,27 @@ impl DataWaiter {
 
 /// The one making of a value that callers wait for.
 pub struct DataFillGuard {
-    cache: Arc<DataCache>,
-    key: String,
+    pub(super) cache: Arc<DataCache>,
+    pub(super) key: String,
     sender: Option<watch::Sender<Option<DataFilled>>>,
-    lock: Option<LockToken>,
+    /// The key's lock in Redis, when this instance makes the value for all.
+    #[cfg(feature = "redis")]
+    pub(super) lock: Option<LockToken>,
 }
 
 impl DataFillGuard {
-    /// With a shared tier, before making the value: one another instance
-    /// stored (now in memory too), or `None` to make it here. Takes the
-    /// key's lock in Redis, or waits for the instance holding it up to the
-    /// lock's life; if Redis is down, makes it here at once.
-    pub async fn from_peers(&mut self) -> Option<Arc<CacheEntry>> {
-        let shared = self.cache.shared.clone()?;
-        if let Some(entry) = self.adopt_usable(&shared).await {
-            return Some(entry);
-        }
-        match shared.try_lock(&self.key).await {
-            LockOutcome::Acquired(token) => {
-                if let Some(entry) = self.adopt_usable(&shared).await {
-                    shared.unlock_detached(&self.key, token);
-                    return Some(entry);
-                }
-                self.lock = Some(token);
-                None
-            }
-            LockOutcome::HeldElsewhere => {
-                let deadline = Instant::now() + shared.lock_ttl();
-                while Instant::now() < deadline {
-                    tokio::time::sleep(PEER_POLL).await;
-                    if let Some(entry) = self.adopt_usable(&shared).await {
-                        return Some(entry);
-                    }
-                }
-                None
-            }
-            LockOutcome::Unavailable => None,
-        }
-    }
-
-    async fn adopt_usable(&self, shared: &SharedStore) -> Option<Arc<CacheEntry>> {
-        let found = shared.get(&self.key).await?;
-        if found.invalidated || !self.cache.is_fresh_shared(&found) {
-            return None;
-        }
-        self.cache.adopt(&self.key, found)
-    }
-
-    /// Hands an entry another instance made to every caller waiting.
-    pub fn share(mut self, entry: &CacheEntry) {
-        self.hand_over(DataFilled::Value(Arc::new(entry.response.clone())));
-    }
-
     /// Stores `value` if it may be stored, and hands it to every caller
     /// waiting either way; true when it was stored.
     pub fn complete(mut self, value: CachedResponse, spec: &DataSpec) -> bool {
         let stored = DataCache::stores(&value);
         if stored {
-            let lock = self.lock.take();
-            self.cache.store_value(&self.key, value.clone(), spec, lock);
+            self.cache.store_value(
+                &self.key,
+                value.clone(),
+                spec,
+                #[cfg(feature = "redis")]
+                self.lock.take(),
+            );
         }
         self.hand_over(DataFilled::Value(Arc::new(value)));
         stored
@@ -165,7 +127,7 @@ impl DataFillGuard {
         self.hand_over(DataFilled::Failed(Arc::from(reason)));
     }
 
-    fn hand_over(&mut self, filled: DataFilled) {
+    pub(super) fn hand_over(&mut self, filled: DataFilled) {
         if let Some(sender) = self.sender.take() {
             sender.send_replace(Some(filled));
         }
@@ -176,6 +138,7 @@ impl Drop for DataFillGuard {
     /// Leaves the map last, after the value is stored, so that no caller
     /// can find neither the value nor a making of it to wait for.
     fn drop(&mut self) {
+        #[cfg(feature = "redis")]
         self.cache.release(&self.key, self.lock.take());
         self.cache.in_flight.remove(&self.key);
     }

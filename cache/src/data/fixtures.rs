@@ -40,5 +40,17 @@ pub(super) fn data_cache_with(
 
 /// Stores `"1"` under `key`, as a fill completes it.
 pub(super) fn stored(data: &DataCache, key: &str, spec: &DataSpec) {
-    data.store_value(key, value("1"), spec, None);
+    store(data, key, value("1"), spec);
+}
+
+/// Stores `value` under `key`, as a fill completes it (holding no lock in
+/// Redis, with a shared tier).
+pub(super) fn store(data: &DataCache, key: &str, value: CachedResponse, spec: &DataSpec) {
+    data.store_value(
+        key,
+        value,
+        spec,
+        #[cfg(feature = "redis")]
+        None,
+    );
 }

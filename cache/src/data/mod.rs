@@ -21,6 +21,9 @@
 //!   [`DataFilled`] (`filled`).
 //! - `refresh`: a stale value's one background refresh
 //!   ([`DataRefreshGuard`]), and the backoff after failures.
+//! - `peers` (the `redis` feature): what a fill and a refresh do with the
+//!   shared tier first (another instance's value, or its lock), and the
+//!   write of each value made to Redis.
 //! - `recent`: [`RecentData`], one worker's fresh values of a moment ago,
 //!   so that a hit skips moka.
 //! - `key`: the keys of fetches and memos, and how logs show them.
@@ -29,6 +32,8 @@ mod cache;
 mod fill;
 mod filled;
 mod key;
+#[cfg(feature = "redis")]
+mod peers;
 mod recent;
 mod refresh;
 

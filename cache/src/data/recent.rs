@@ -108,7 +108,7 @@ mod tests {
     use super::*;
     use crate::clock::Clock;
     use crate::data::cache::DataSpec;
-    use crate::data::fixtures::{data_cache, stored, value};
+    use crate::data::fixtures::{data_cache, store, stored, value};
 
     fn is_fresh_with(found: Lookup, body: &str) -> bool {
         matches!(found, Lookup::Fresh(entry) if entry.response.body == body)
@@ -125,7 +125,7 @@ mod tests {
         assert!(is_fresh_with(recent.lookup(&data, "memo:f:[1]"), "1"));
         // Another worker stores a new value (a fill that raced this one's
         // lookup): the next lookup here sees it.
-        data.store_value("memo:f:[1]", value("2"), &spec, None);
+        store(&data, "memo:f:[1]", value("2"), &spec);
         assert!(is_fresh_with(recent.lookup(&data, "memo:f:[1]"), "2"));
     }
 

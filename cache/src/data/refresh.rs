@@ -12,13 +12,11 @@ use crate::data::cache::{DataCache, DataSpec, RefreshState};
 use crate::data::key::key_for_logs;
 use crate::entry::CachedResponse;
 use crate::metrics::SegmentMetrics;
-use crate::revalidation::PeerRefresh;
-use crate::shared::{LockOutcome, LockToken, SharedStore};
+#[cfg(feature = "redis")]
+use crate::shared::LockToken;
 
 /// The longest a failing key waits before its next refresh attempt.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// How long a stale key waits while another instance refreshes it.
-const PEER_RETRY: Duration = Duration::from_millis(250);
 
 impl DataCache {
     /// For a stale entry: the right to run its one background refresh,
@@ -48,6 +46,7 @@ impl DataCache {
             key: key.to_string(),
             failures,
             done: false,
+            #[cfg(feature = "redis")]
             lock: None,
         })
     }
@@ -65,60 +64,16 @@ impl DataCache {
 
 /// The one background refresh of a stale value.
 pub struct DataRefreshGuard {
-    cache: Arc<DataCache>,
-    key: String,
-    failures: u32,
-    done: bool,
-    lock: Option<LockToken>,
+    pub(super) cache: Arc<DataCache>,
+    pub(super) key: String,
+    pub(super) failures: u32,
+    pub(super) done: bool,
+    /// The key's lock in Redis, when this instance refreshes it for all.
+    #[cfg(feature = "redis")]
+    pub(super) lock: Option<LockToken>,
 }
 
 impl DataRefreshGuard {
-    /// With a shared tier, before making the value: takes a fresh one
-    /// another instance stored, or yields to the instance refreshing it,
-    /// or takes the key's lock and refreshes here.
-    pub async fn from_peers(&mut self) -> PeerRefresh {
-        let Some(shared) = self.cache.shared.clone() else {
-            return PeerRefresh::Regenerate;
-        };
-        if self.adopt_fresh(&shared).await {
-            return PeerRefresh::Adopted;
-        }
-        match shared.try_lock(&self.key).await {
-            LockOutcome::Acquired(token) => {
-                if self.adopt_fresh(&shared).await {
-                    shared.unlock_detached(&self.key, token);
-                    return PeerRefresh::Adopted;
-                }
-                self.lock = Some(token);
-                PeerRefresh::Regenerate
-            }
-            LockOutcome::HeldElsewhere => {
-                self.done = true;
-                self.cache.refreshing.insert(
-                    self.key.clone(),
-                    RefreshState::Backoff {
-                        until: self.cache.clock.now() + PEER_RETRY,
-                        failures: self.failures,
-                    },
-                );
-                PeerRefresh::Yielded
-            }
-            LockOutcome::Unavailable => PeerRefresh::Regenerate,
-        }
-    }
-
-    async fn adopt_fresh(&mut self, shared: &SharedStore) -> bool {
-        let Some(found) = shared.get(&self.key).await else {
-            return false;
-        };
-        if !self.cache.is_fresh_shared(&found) || self.cache.adopt(&self.key, found).is_none() {
-            return false;
-        }
-        self.cache.refreshing.remove(&self.key);
-        self.done = true;
-        true
-    }
-
     /// Stores the new value, or, if it may not be stored (a 5xx, a 404),
     /// keeps the last good one and backs off.
     pub fn complete(mut self, value: CachedResponse, spec: &DataSpec) {
@@ -126,8 +81,13 @@ impl DataRefreshGuard {
             let reason = format!("the value may not be stored ({})", value.status);
             return self.fail(&reason);
         }
-        let lock = self.lock.take();
-        self.cache.store_value(&self.key, value, spec, lock);
+        self.cache.store_value(
+            &self.key,
+            value,
+            spec,
+            #[cfg(feature = "redis")]
+            self.lock.take(),
+        );
         SegmentMetrics::count(&self.cache.metrics.refreshes);
         self.cache.refreshing.remove(&self.key);
         self.done = true;
@@ -140,6 +100,7 @@ impl DataRefreshGuard {
     }
 
     fn record_failure(&mut self, reason: &str) {
+        #[cfg(feature = "redis")]
         self.cache.release(&self.key, self.lock.take());
         if self.done {
             return;

@@ -2,7 +2,7 @@
 //! cache options: `.revalidate(secs)` (`next: { revalidate }`),
 //! `.tags([..])` (`next: { tags }`) and `.cache(Cache::ForceCache |
 //! Cache::NoStore)`. A cached answer lives in the data cache, in the same
-//! store as responses, memory and Redis alike.
+//! store as responses, memory and (with the `redis` feature) Redis alike.
 //!
 //! What is cached, as Next.js 15 decides it: a GET with a period, tags or
 //! `ForceCache`, and any method with `ForceCache`. `NoStore` and

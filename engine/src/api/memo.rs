@@ -1,8 +1,8 @@
 //! `trellis::cache::memo`: Next.js's `unstable_cache` for route functions.
 //! Any result that serializes (serde) of an async computation is cached
 //! under its key parts and the computing function, with a period and tags,
-//! in the data cache (memory and Redis alike), computed once however many
-//! callers ask at once.
+//! in the data cache (memory and, with the `redis` feature, Redis alike),
+//! computed once however many callers ask at once.
 
 use std::cell::RefCell;
 use std::future::Future;

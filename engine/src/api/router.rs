@@ -32,7 +32,9 @@ use crate::api::segment::Segment;
 #[derive(Default)]
 pub struct Router {
     pub(crate) registrations: Vec<Registration>,
-    /// The app's crate name, for the default Redis key prefix.
+    /// The app's crate name, for the default Redis key prefix (read only
+    /// with the `redis` feature; generated code gives it either way).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) app_name: Option<String>,
     pub(crate) on_request_error: Option<ErrorHook>,
     /// At most one serves; a second is an error when the server is built.

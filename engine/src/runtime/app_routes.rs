@@ -8,13 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header::{HeaderName, HeaderValue};
-use trellis_cache::{
-    page_tag, CachePolicy, Clock, DataCache, MemoryStore, RevalidationCache, SegmentSpec,
-    SharedOptions, SharedStore,
-};
-use trellis_config::{
-    Config, ConfigError, CorsPolicy, Dynamic, RouteKind, RouteOverride, DEFAULT_KEY_PREFIX,
-};
+#[cfg(feature = "redis")]
+use trellis_cache::{page_tag, SharedOptions, SharedStore};
+use trellis_cache::{CachePolicy, Clock, DataCache, MemoryStore, RevalidationCache, SegmentSpec};
+#[cfg(feature = "redis")]
+use trellis_config::DEFAULT_KEY_PREFIX;
+use trellis_config::{Config, ConfigError, CorsPolicy, Dynamic, RouteKind, RouteOverride};
 use trellis_routes::{RouteError, RouteMatch, RoutePattern, RouteTable};
 
 use crate::api::router::{RouteSummary, Router};
@@ -162,14 +161,31 @@ impl AppRoutes {
             config.cache.budget_bytes,
             config.cache.time_to_idle(),
         ));
-        let app_name = router.app_name.as_deref().unwrap_or(DEFAULT_APP_NAME);
+        #[cfg(feature = "redis")]
         let shared = match config.cache.redis_url() {
-            Some(url) => Some(
-                SharedStore::start(shared_options(url, config, &specs, app_name))
-                    .map_err(ServerError::from)?,
-            ),
+            Some(url) => {
+                let app_name = router.app_name.as_deref().unwrap_or(DEFAULT_APP_NAME);
+                Some(
+                    SharedStore::start(shared_options(url, config, &specs, app_name))
+                        .map_err(ServerError::from)?,
+                )
+            }
             None => None,
         };
+        // Said at start-up and by `check-config`, not found out when the
+        // instances turn out not to share anything.
+        #[cfg(not(feature = "redis"))]
+        if config.cache.redis_url().is_some() {
+            return Err(ConfigError::Invalid {
+                key: "cache.store".to_string(),
+                problem: "this build of Trellis has no Redis client for the shared tier \
+                          (responses and data): build it with the `redis` feature \
+                          (`trellis = { .., features = [\"redis\"] }`), or set \
+                          `store = \"memory\"`"
+                    .to_string(),
+            }
+            .into());
+        }
         let services = Arc::new(AppServices {
             compress: config.server.compress,
             clock: clock.clone(),
@@ -178,7 +194,12 @@ impl AppRoutes {
             after: Arc::new(AfterTracker::default()),
             on_error,
         });
-        let cache = Arc::new(RevalidationCache::tiered(store, shared, clock, specs));
+        #[cfg(feature = "redis")]
+        let cache = RevalidationCache::tiered(store, shared, clock, specs);
+        #[cfg(not(feature = "redis"))]
+        let cache = RevalidationCache::new(store, clock, specs);
+        let cache = Arc::new(cache);
+        // In the same store and tiers: Redis holds data too, when shared.
         let data = Arc::new(DataCache::new(
             &cache,
             config.cache.expire(),
@@ -301,6 +322,7 @@ fn apply_override(
 }
 
 /// The app's name in the default key prefix when no name was given.
+#[cfg(feature = "redis")]
 const DEFAULT_APP_NAME: &str = "app";
 
 /// What the shared tier needs: where Redis is, its limits, every tag the
@@ -308,6 +330,7 @@ const DEFAULT_APP_NAME: &str = "app";
 /// revalidations missed while disconnected), and the key prefix: the
 /// default one names the app, so that two apps on one Redis never read
 /// each other's entries.
+#[cfg(feature = "redis")]
 fn shared_options(
     url: &str,
     config: &Config,
@@ -332,5 +355,22 @@ fn shared_options(
         tags,
         budget_bytes: config.cache.shared_budget_bytes,
         secret: config.cache.secret.clone(),
+    }
+}
+
+#[cfg(all(test, not(feature = "redis")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_naming_redis_is_refused_by_a_build_without_the_redis_feature() {
+        let config = Config::parse("[cache]\nstore = \"redis://127.0.0.1:6379/0\"\n")
+            .expect("a valid config");
+        let error = Router::default().summary(&config).err().expect("refused");
+        let text = error.to_string();
+        assert!(
+            text.contains("cache.store") && text.contains("`redis` feature"),
+            "{text}"
+        );
     }
 }

@@ -12,9 +12,11 @@ use std::time::Duration;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, Uri};
 use bytes::Bytes;
+#[cfg(feature = "redis")]
+use trellis_cache::PeerRefresh;
 use trellis_cache::{
     key_base, key_headers, key_path, CacheEntry, CacheStatus, CachedResponse, EntryScope, Fill,
-    Filled, Lookup, PeerRefresh, Waited, CACHE_STATUS,
+    Filled, Lookup, Waited, CACHE_STATUS,
 };
 
 use crate::api::context::Context;
@@ -142,7 +144,7 @@ async fn fill(
 ) -> Response {
     let segment = to.segment;
     let mut timed_out = false;
-    let mut guard = loop {
+    let guard = loop {
         match segment.cache.fill(&to.key) {
             Fill::Ready(entry) => return to.answer(&entry, CacheStatus::Hit),
             Fill::Wait(waiter) => match waiter.wait().await {
@@ -162,8 +164,10 @@ async fn fill(
             Fill::Lead(guard) => break Some(guard),
         }
     };
-    if let Some(mut lead) = guard.take() {
-        match lead.from_peers().await {
+    // Another instance sharing the cache may have made it, or be making it.
+    #[cfg(feature = "redis")]
+    let guard = match guard {
+        Some(mut lead) => match lead.from_peers().await {
             Some(entry) => {
                 lead.share(&entry);
                 return match segment.cache.is_fresh(&entry) {
@@ -171,9 +175,10 @@ async fn fill(
                     false => start_refresh(&to, &context, &entry),
                 };
             }
-            None => guard = Some(lead),
-        }
-    }
+            None => Some(lead),
+        },
+        None => None,
+    };
     let reads = watch_reads(segment, &mut request, &mut context);
     let record = record_entry(segment, &to.key, &mut context);
     let headers = request.sent_headers().clone();
@@ -309,6 +314,7 @@ pub(crate) async fn regenerate(
     } = regenerate;
     let origin = RunOrigin::Regeneration(reason);
     // Another instance sharing the cache may have made it, or be making it.
+    #[cfg(feature = "redis")]
     let completion = match completion {
         Completion::Refresh(mut guard) => match guard.from_peers().await {
             PeerRefresh::Regenerate => Completion::Refresh(guard),

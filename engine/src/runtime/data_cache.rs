@@ -14,9 +14,11 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+#[cfg(feature = "redis")]
+use trellis_cache::PeerRefresh;
 use trellis_cache::{
     fetch_key, key_for_logs, memo_key, page_tag, path_tag, CacheEntry, CachedResponse, DataCache,
-    DataFill, DataFilled, DataSpec, DataWaited, Lookup, PeerRefresh, RecentData,
+    DataFill, DataFilled, DataSpec, DataWaited, Lookup, RecentData,
 };
 
 use crate::api::data_cache::{self, DataKey, DataRequest, DataValue, LocalFuture, Produce};
@@ -133,6 +135,7 @@ async fn fill(
         }
         None => Err(reason),
     };
+    #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
     let mut guard = loop {
         match cache.fill(key) {
             DataFill::Ready(entry) => return Ok(value_of(&entry.response)),
@@ -151,6 +154,8 @@ async fn fill(
             DataFill::Lead(guard) => break guard,
         }
     };
+    // Another instance sharing the cache may have made it, or be making it.
+    #[cfg(feature = "redis")]
     if let Some(entry) = guard.from_peers().await {
         guard.share(&entry);
         return Ok(value_of(&entry.response));
@@ -176,10 +181,13 @@ async fn fill(
 /// the key is backing off; on this worker, as a memo's function stays on
 /// the thread that called it.
 fn start_refresh(cache: &Arc<DataCache>, key: &str, spec: DataSpec, produce: Produce) {
+    #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
     let Some(mut guard) = cache.refresh(key) else {
         return;
     };
     actix_rt::spawn(async move {
+        // Another instance may have refreshed it, or be refreshing it.
+        #[cfg(feature = "redis")]
         if guard.from_peers().await != PeerRefresh::Regenerate {
             return;
         }

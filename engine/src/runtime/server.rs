@@ -24,6 +24,7 @@ use crate::api::router::Router;
 use crate::runtime::admin::EngineEndpoints;
 use crate::runtime::after_tasks::AfterTracker;
 use crate::runtime::app_routes::AppRoutes;
+#[cfg(feature = "redis")]
 use crate::runtime::messages::PeerRevalidation;
 use crate::runtime::readiness::Readiness;
 use crate::runtime::server_error::ServerError;
@@ -104,6 +105,7 @@ impl Server {
         let readiness = Arc::new(Readiness::default());
         let supervisor =
             Supervisor::new(routes.clone(), config.cache.tick(), readiness.clone()).start();
+        #[cfg(feature = "redis")]
         if let Some(shared) = routes.cache.shared() {
             let supervisor = supervisor.clone();
             shared.subscribe(move |event| supervisor.do_send(PeerRevalidation(event)));

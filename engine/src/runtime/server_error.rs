@@ -3,6 +3,7 @@
 
 use std::io;
 
+#[cfg(feature = "redis")]
 use trellis_cache::SharedStoreError;
 use trellis_config::ConfigError;
 use trellis_routes::RouteError;
@@ -14,6 +15,8 @@ pub enum ServerError {
     Routes(#[from] RouteError),
     #[error("invalid config: {0}")]
     Config(#[from] ConfigError),
+    /// The shared tier (the `redis` feature) could not be set up.
+    #[cfg(feature = "redis")]
     #[error(transparent)]
     SharedStore(#[from] SharedStoreError),
     /// The HTTP client that rewrites to other servers go through.

@@ -17,10 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, Addr, AsyncContext, Handler, Message, ResponseFuture};
-use trellis_cache::{
-    canonical_path, key_path, page_tag, CachePolicy, Fill, RevalidationCache, SharedEvent,
-    SharedStore,
-};
+use trellis_cache::{canonical_path, key_path, page_tag, CachePolicy, Fill, RevalidationCache};
+#[cfg(feature = "redis")]
+use trellis_cache::{SharedEvent, SharedStore};
 use trellis_routes::RoutePattern;
 
 use crate::api::cache_profile::CacheProfile;
@@ -30,8 +29,10 @@ use crate::api::revalidator::{PathKind, Revalidator};
 use crate::runtime::app_routes::AppRoutes;
 use crate::runtime::data_cache::WorkerDataCache;
 use crate::runtime::local_segment::LocalSegment;
+#[cfg(feature = "redis")]
+use crate::runtime::messages::PeerRevalidation;
 use crate::runtime::messages::{
-    Completion, PeerRevalidation, Regenerate, RevalidatePath, RevalidateTag, Revalidated,
+    Completion, Regenerate, RevalidatePath, RevalidateTag, Revalidated,
 };
 use crate::runtime::readiness::Readiness;
 use crate::runtime::segment_actor::SegmentActor;
@@ -267,6 +268,7 @@ impl Supervisor {
 /// whether Redis took every mark. Redis first: marked here before, an
 /// entry could be filled again from Redis's old copy.
 async fn revalidate(cache: Arc<RevalidationCache>, marks: Vec<Mark>) -> Revalidated {
+    #[cfg(feature = "redis")]
     let shared = match cache.shared() {
         Some(shared) => {
             let mut reached = true;
@@ -277,6 +279,9 @@ async fn revalidate(cache: Arc<RevalidationCache>, marks: Vec<Mark>) -> Revalida
         }
         None => None,
     };
+    // A build without the shared tier has no Redis to reach.
+    #[cfg(not(feature = "redis"))]
+    let shared = None;
     Revalidated {
         entries: marks.iter().map(|mark| mark_here(&cache, mark)).sum(),
         shared,
@@ -284,6 +289,7 @@ async fn revalidate(cache: Arc<RevalidationCache>, marks: Vec<Mark>) -> Revalida
 }
 
 /// Has Redis apply `mark` and tell the other instances; whether it took it.
+#[cfg(feature = "redis")]
 async fn publish(shared: &SharedStore, mark: &Mark) -> bool {
     match mark {
         Mark::Path(path) => shared.revalidate_path(path).await,
@@ -346,6 +352,7 @@ impl Handler<RevalidateTag> for Supervisor {
     }
 }
 
+#[cfg(feature = "redis")]
 impl Handler<PeerRevalidation> for Supervisor {
     type Result = ();
 

@@ -214,6 +214,11 @@ impl App {
              publish = false\n\
              \n\
              [dependencies]\n\
+             # The whole command line of `trellis::main` is in the default `cli`\n\
+             # feature. Add `features = [\"redis\"]` for a cache shared by several\n\
+             # instances in Redis (`[cache] store` in trellis.toml), `\"otel\"` to\n\
+             # export request spans over OTLP: each is left out of the first build\n\
+             # until asked for.\n\
              trellis = {trellis}\n\
              \n\
              [build-dependencies]\n\
