@@ -28,6 +28,7 @@ use crate::api::data_cache::{
 };
 use crate::api::error::Result;
 use crate::api::run_scope;
+use crate::api::tls;
 use crate::api::upstream::{self, UpstreamRequest, DEFAULT_TIMEOUT};
 
 /// Starts a fetch of `url`: a GET unless told otherwise, sent when awaited
@@ -279,6 +280,9 @@ fn upstream_request(
             "`{}:` URLs cannot be fetched; use http or https",
             url.scheme()
         ));
+    }
+    if let Some(why) = tls::refusal(url.scheme()) {
+        return Err(why.to_string());
     }
     Ok(UpstreamRequest {
         method: request.method.clone(),

@@ -41,5 +41,6 @@ pub(crate) mod run_scope;
 pub(crate) mod segment;
 pub(crate) mod signal;
 pub mod stream;
+pub(crate) mod tls;
 pub(crate) mod upstream;
 pub(crate) mod user_agent;

@@ -1,6 +1,7 @@
-//! The one HTTP client route functions fetch through: reqwest over rustls
-//! (no system TLS library), its connections pooled and kept alive, every
-//! call bounded by a timeout. It runs on a thread and runtime of its own,
+//! The one HTTP client route functions fetch through: reqwest (over rustls
+//! with the `tls` feature, no system TLS library; plain http only without
+//! it, see `tls`), its connections pooled and kept alive, every call
+//! bounded by a timeout. It runs on a thread and runtime of its own,
 //! one for the process: a pooled connection is driven by the runtime that
 //! opened it, and HTTP workers (whole servers, in tests) come and go while
 //! the pool stays; and a slow upstream never occupies a worker's loop.

@@ -358,10 +358,13 @@ fn shared_options(
     }
 }
 
-#[cfg(all(test, not(feature = "redis")))]
+// What a build without an optional feature refuses, run by `cargo test -p
+// trellis-engine` (the workspace's tests build the features in).
+#[cfg(all(test, any(not(feature = "redis"), not(feature = "tls"))))]
 mod tests {
     use super::*;
 
+    #[cfg(not(feature = "redis"))]
     #[test]
     fn a_config_naming_redis_is_refused_by_a_build_without_the_redis_feature() {
         let config = Config::parse("[cache]\nstore = \"redis://127.0.0.1:6379/0\"\n")
@@ -373,6 +376,28 @@ mod tests {
         assert!(
             text.contains("cache.store") && text.contains("`redis` feature"),
             "{text}"
+        );
+    }
+
+    #[cfg(not(feature = "tls"))]
+    #[test]
+    fn an_https_rewrite_is_refused_by_a_build_without_the_tls_feature() {
+        let text = "[[rewrites]]\nsource = \"/api/:path*\"\ndestination = \"https://api.example/:path*\"\n";
+        let config = Config::parse(text).expect("a valid config");
+        let Err(error) = Router::default().summary(&config) else {
+            panic!("an https destination was taken by a build that speaks plain http only");
+        };
+        let text = error.to_string();
+        assert!(
+            text.contains("rewrites.destination") && text.contains("`tls` feature"),
+            "{text}"
+        );
+        let plain =
+            "[[rewrites]]\nsource = \"/api/:path*\"\ndestination = \"http://api.example/:path*\"\n";
+        let config = Config::parse(plain).expect("a valid config");
+        assert!(
+            Router::default().summary(&config).is_ok(),
+            "plain http is served"
         );
     }
 }

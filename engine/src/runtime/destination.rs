@@ -152,6 +152,14 @@ impl Destination {
         matches!(self.base, Base::Itself)
     }
 
+    /// The scheme of the other server it names, if it names one.
+    pub(crate) fn server_scheme(&self) -> Option<&str> {
+        match &self.base {
+            Base::Server { url, .. } => Some(url.scheme()),
+            Base::App | Base::Itself => None,
+        }
+    }
+
     /// The path filled with `params` (no query), for checks at start-up.
     pub(crate) fn sample_path(&self, params: &Params) -> Option<String> {
         fill_path(&self.path, params).ok()

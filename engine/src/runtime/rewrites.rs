@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use trellis_config::{ConfigError, Phase, RewriteRule};
 
+use crate::api::tls;
 use crate::runtime::destination::{Destination, Refused, Target};
 use crate::runtime::request_view::RequestView;
 use crate::runtime::rule_source::{rule_error, RuleSource};
@@ -49,6 +50,11 @@ impl Rewrites {
             let destination = Destination::parse(&rule.destination, env)
                 .map_err(|problem| rule_error("rewrites.destination", rule.line, &problem))?;
             source.check_destination(&destination, "rewrites", rule.line)?;
+            // Said at start-up and by `check-config`, not at the first
+            // request it would answer with a 502.
+            if let Some(why) = destination.server_scheme().and_then(tls::refusal) {
+                return Err(rule_error("rewrites.destination", rule.line, why));
+            }
             if destination.is_itself() && source.loops_through(&destination) {
                 return Err(rule_error(
                     "rewrites.destination",

@@ -13,6 +13,7 @@ use tracing_opentelemetry::{OpenTelemetryLayer, OpenTelemetrySpanExt as _};
 use tracing_subscriber::registry::LookupSpan;
 use trellis_config::TelemetryConfig;
 
+use crate::api::tls;
 use crate::runtime::server_error::ServerError;
 
 /// The export, running; dropping it sends what is batched and stops it.
@@ -43,6 +44,12 @@ impl Telemetry {
         let Some(url) = config.traces_url() else {
             return Ok(None);
         };
+        let scheme = url.split("://").next().unwrap_or_default();
+        if let Some(why) = tls::refusal(scheme) {
+            return Err(ServerError::Telemetry(format!(
+                "telemetry.otlp_endpoint: {why}"
+            )));
+        }
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .with_protocol(Protocol::HttpBinary)

@@ -4,7 +4,8 @@
 //! without the hop-by-hop ones, and `X-Forwarded-For`, `-Host` and
 //! `-Proto`; the client sees the upstream's status, headers (hop-by-hop
 //! dropped) and body, chunk by chunk. An upstream that cannot be reached
-//! is a 502; one that does not answer within the timeout, a 504.
+//! is a 502 (an https one too, in a build without the `tls` feature: the
+//! log says so); one that does not answer within the timeout, a 504.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use tokio::sync::mpsc;
 use url::Url;
 
 use crate::api::response::{Body, BoxError, Response};
+use crate::api::tls;
 
 /// The client every rewrite to another server goes through.
 pub(crate) struct Upstream {
@@ -80,6 +82,12 @@ impl Upstream {
         let Ok(upstream_method) = reqwest::Method::from_bytes(method.as_str().as_bytes()) else {
             return Response::json_error(StatusCode::BAD_REQUEST, "invalid method");
         };
+        // A proxy's rewrite, or `${self}` at an https public URL: known only
+        // now. A destination in trellis.toml was refused at start-up.
+        if let Some(why) = tls::refusal(url.scheme()) {
+            tracing::warn!(upstream = %without_query(&url), why, "upstream unreachable");
+            return Response::json_error(StatusCode::BAD_GATEWAY, "upstream unreachable");
+        }
         let mut request = self
             .client
             .request(upstream_method, url.clone())

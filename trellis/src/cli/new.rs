@@ -215,10 +215,12 @@ impl App {
              \n\
              [dependencies]\n\
              # The whole command line of `trellis::main` is in the default `cli`\n\
-             # feature. Add `features = [\"redis\"]` for a cache shared by several\n\
-             # instances in Redis (`[cache] store` in trellis.toml), `\"otel\"` to\n\
-             # export request spans over OTLP: each is left out of the first build\n\
-             # until asked for.\n\
+             # feature. Each of these is left out of the first build until asked\n\
+             # for, as in `trellis = {{ .., features = [\"tls\", \"redis\"] }}`:\n\
+             # `\"tls\"` for https in `trellis::fetch` and in rewrites to other\n\
+             # servers (plain http only without it), `\"redis\"` for a cache shared\n\
+             # by several instances (`[cache] store` in trellis.toml), `\"otel\"` to\n\
+             # export request spans over OTLP.\n\
              trellis = {trellis}\n\
              \n\
              [build-dependencies]\n\

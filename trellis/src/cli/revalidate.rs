@@ -1,5 +1,6 @@
 //! `trellis revalidate`: on-demand revalidation of a running server, through
-//! its admin endpoint, over http or https, with the admin token.
+//! its admin endpoint, over http or (with the `tls` feature) https, with the
+//! admin token.
 
 use std::error::Error as _;
 use std::path::Path;
@@ -32,7 +33,8 @@ pub struct RevalidateArgs {
     /// expires them now, so the next request waits for fresh data.
     #[arg(long, requires = "tag", conflicts_with = "path")]
     expire: Option<u64>,
-    /// The server's base URL (`https://` works too).
+    /// The server's base URL (`https://` too, in a build with the `tls`
+    /// feature).
     #[arg(long, env = "TRELLIS_URL", default_value = "http://127.0.0.1:3000")]
     url: String,
     /// The admin token. Without it, the one the server would read:
@@ -64,6 +66,19 @@ pub fn run(args: RevalidateArgs, config_file: Option<&Path>) -> ExitCode {
         }
     };
     let url = format!("{}{REVALIDATE_ENDPOINT}", args.url.trim_end_matches('/'));
+    #[cfg(not(feature = "tls"))]
+    if url
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    {
+        eprintln!(
+            "error: {}: this build of trellis has no TLS and speaks plain http only: \
+             build it with the `tls` feature (`features = [\"tls\"]` on the app's trellis \
+             dependency, or `cargo install trellis --features tls`)",
+            redact_url(&url)
+        );
+        return ExitCode::FAILURE;
+    }
     if sends_in_clear(&url) {
         eprintln!(
             "warning: the admin token goes unencrypted to {}: use https://",
