@@ -11,9 +11,10 @@
 //!   choice among them; `schedule`: phases of an open loop; `threshold`:
 //!   pass marks.
 //! - `target`: where to connect; `plan`: a run resolved from its scenario.
-//! - `run`: one run from start to reports; `load`: threads, connections,
-//!   closed and open loops; `connection`: one keep-alive connection;
-//!   `cores`: whether the load owns its cores; `random`: the draws.
+//! - `run`: one run from start to reports, `progress_line` the line it
+//!   shows meanwhile; `load`: threads, connections, closed and open loops;
+//!   `connection`: one keep-alive connection; `cores`: whether the load
+//!   owns its cores; `random`: the draws.
 //! - `outcome`: what a request came to; `stats`: the run's counts and
 //!   histograms; `series`: the same over time.
 //! - `report`: a finished run as a table and as JSON; `html`: as a page
@@ -35,6 +36,7 @@ mod mix;
 mod noise;
 mod outcome;
 mod plan;
+mod progress_line;
 mod random;
 mod report;
 mod request;

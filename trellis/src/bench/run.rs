@@ -9,12 +9,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use indicatif::{ProgressBar, ProgressStyle};
-
 use super::html;
 use super::load::{self, Progress};
 use super::machine;
 use super::plan::{Pace, Plan};
+use super::progress_line::ProgressLine;
 use super::report::Report;
 use super::threshold::Threshold;
 
@@ -118,14 +117,7 @@ fn headline(plan: &Plan) -> String {
 /// Shows a live progress line until the load ends; Ctrl-C ends it early,
 /// and what was measured so far is reported.
 fn watch(progress: &Progress, mut load_finished: tokio::sync::oneshot::Receiver<()>, quiet: bool) {
-    let bar = match quiet || !std::io::stderr().is_terminal() {
-        true => ProgressBar::hidden(),
-        false => ProgressBar::new_spinner(),
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
+    let mut line = ProgressLine::new(!quiet && std::io::stderr().is_terminal());
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -148,11 +140,10 @@ fn watch(progress: &Progress, mut load_finished: tokio::sync::oneshot::Receiver<
                     let rate = (done - last.1) as f64 / last.0.elapsed().as_secs_f64().max(f64::EPSILON);
                     last = (Instant::now(), done);
                     let errors = progress.errors.load(Ordering::Relaxed);
-                    bar.set_message(format!("{done} requests, {rate:.0}/s, {errors} errors"));
-                    bar.tick();
+                    line.show(&format!("{done} requests, {rate:.0}/s, {errors} errors"));
                 }
             }
         }
     });
-    bar.finish_and_clear();
+    line.clear();
 }
