@@ -5,7 +5,7 @@
 //! others, as `revalidation/peers` does for responses.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::clock::unix_millis;
 use crate::data::cache::{DataCache, DataSpec, RefreshState};
@@ -17,8 +17,6 @@ use crate::metrics::SegmentMetrics;
 use crate::revalidation::PeerRefresh;
 use crate::shared::{LockOutcome, LockToken, SharedEntry, SharedStore, SharedWrite};
 
-/// How often a miss polls Redis while another instance makes its value.
-const PEER_POLL: Duration = Duration::from_millis(20);
 /// How long a stale key waits while another instance refreshes it.
 const PEER_RETRY: Duration = Duration::from_millis(250);
 
@@ -96,29 +94,15 @@ impl DataFillGuard {
     /// lock's life; if Redis is down, makes it here at once.
     pub async fn from_peers(&mut self) -> Option<Arc<CacheEntry>> {
         let shared = self.cache.shared.clone()?;
-        if let Some(entry) = self.adopt_usable(&shared).await {
-            return Some(entry);
-        }
-        match shared.try_lock(&self.key).await {
-            LockOutcome::Acquired(token) => {
-                if let Some(entry) = self.adopt_usable(&shared).await {
-                    shared.unlock_detached(&self.key, token);
-                    return Some(entry);
-                }
-                self.lock = Some(token);
+        match shared
+            .adopt_or_lock(&self.key, || self.adopt_usable(&shared))
+            .await
+        {
+            Ok(entry) => Some(entry),
+            Err(lock) => {
+                self.lock = lock;
                 None
             }
-            LockOutcome::HeldElsewhere => {
-                let deadline = Instant::now() + shared.lock_ttl();
-                while Instant::now() < deadline {
-                    tokio::time::sleep(PEER_POLL).await;
-                    if let Some(entry) = self.adopt_usable(&shared).await {
-                        return Some(entry);
-                    }
-                }
-                None
-            }
-            LockOutcome::Unavailable => None,
         }
     }
 

@@ -5,7 +5,7 @@
 //! the others.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{
     CacheEntry, DynStore, EntryScope, FillGuard, Filled, Lifetime, RefreshGuard, RefreshState,
@@ -17,8 +17,6 @@ use crate::shared::{LockOutcome, LockToken, SharedEntry, SharedStore, SharedWrit
 
 /// How long a stale key waits while another instance refreshes it.
 const PEER_RETRY: Duration = Duration::from_millis(250);
-/// How often a miss polls Redis while another instance regenerates its key.
-const PEER_POLL: Duration = Duration::from_millis(20);
 
 impl RevalidationCache {
     /// A cache with `shared` as its second tier, if given.
@@ -113,30 +111,15 @@ impl FillGuard {
     /// lock's life; if Redis is down, regenerates here at once.
     pub async fn from_peers(&mut self) -> Option<Arc<CacheEntry>> {
         let shared = self.cache.shared.clone()?;
-        if let Some(entry) = self.adopt_usable(&shared).await {
-            return Some(entry);
-        }
-        match shared.try_lock(&self.key).await {
-            LockOutcome::Acquired(token) => {
-                // A peer may have written and let go just before.
-                if let Some(entry) = self.adopt_usable(&shared).await {
-                    shared.unlock_detached(&self.key, token);
-                    return Some(entry);
-                }
-                self.lock = Some(token);
+        match shared
+            .adopt_or_lock(&self.key, || self.adopt_usable(&shared))
+            .await
+        {
+            Ok(entry) => Some(entry),
+            Err(lock) => {
+                self.lock = lock;
                 None
             }
-            LockOutcome::HeldElsewhere => {
-                let deadline = Instant::now() + shared.lock_ttl();
-                while Instant::now() < deadline {
-                    tokio::time::sleep(PEER_POLL).await;
-                    if let Some(entry) = self.adopt_usable(&shared).await {
-                        return Some(entry);
-                    }
-                }
-                None
-            }
-            LockOutcome::Unavailable => None,
         }
     }
 

@@ -61,6 +61,7 @@ mod events;
 mod health;
 mod metrics;
 mod options;
+mod peer_wait;
 mod pubsub;
 mod refusals;
 mod scripts;
