@@ -15,7 +15,7 @@ use crate::data::refresh::DataRefreshGuard;
 use crate::entry::{CacheEntry, Lifetime};
 use crate::metrics::SegmentMetrics;
 use crate::revalidation::PeerRefresh;
-use crate::shared::{LockOutcome, LockToken, SharedEntry, SharedStore, SharedWrite};
+use crate::shared::{LockToken, PeerTurn, SharedEntry, SharedStore, SharedWrite};
 
 /// How long a stale key waits while another instance refreshes it.
 const PEER_RETRY: Duration = Duration::from_millis(250);
@@ -95,7 +95,7 @@ impl DataFillGuard {
     pub async fn from_peers(&mut self) -> Option<Arc<CacheEntry>> {
         let shared = self.cache.shared.clone()?;
         match shared
-            .adopt_or_lock(&self.key, || self.adopt_usable(&shared))
+            .adopt_or_wait(&self.key, || self.adopt_usable(&shared))
             .await
         {
             Ok(entry) => Some(entry),
@@ -128,19 +128,20 @@ impl DataRefreshGuard {
         let Some(shared) = self.cache.shared.clone() else {
             return PeerRefresh::Regenerate;
         };
-        if self.adopt_fresh(&shared).await {
-            return PeerRefresh::Adopted;
-        }
-        match shared.try_lock(&self.key).await {
-            LockOutcome::Acquired(token) => {
-                if self.adopt_fresh(&shared).await {
-                    shared.unlock_detached(&self.key, token);
-                    return PeerRefresh::Adopted;
-                }
+        match shared
+            .adopt_or_lock(&self.key, &|| self.adopt_fresh(&shared))
+            .await
+        {
+            PeerTurn::Adopted(()) => {
+                self.cache.refreshing.remove(&self.key);
+                self.done = true;
+                PeerRefresh::Adopted
+            }
+            PeerTurn::Locked(token) => {
                 self.lock = Some(token);
                 PeerRefresh::Regenerate
             }
-            LockOutcome::HeldElsewhere => {
+            PeerTurn::HeldElsewhere => {
                 self.done = true;
                 self.cache.refreshing.insert(
                     self.key.clone(),
@@ -151,19 +152,16 @@ impl DataRefreshGuard {
                 );
                 PeerRefresh::Yielded
             }
-            LockOutcome::Unavailable => PeerRefresh::Regenerate,
+            PeerTurn::Unavailable => PeerRefresh::Regenerate,
         }
     }
 
-    async fn adopt_fresh(&mut self, shared: &SharedStore) -> bool {
-        let Some(found) = shared.get(&self.key).await else {
-            return false;
-        };
-        if !self.cache.is_fresh_shared(&found) || self.cache.adopt(&self.key, found).is_none() {
-            return false;
+    /// A fresh value a peer stored, taken into memory.
+    async fn adopt_fresh(&self, shared: &SharedStore) -> Option<()> {
+        let found = shared.get(&self.key).await?;
+        if !self.cache.is_fresh_shared(&found) {
+            return None;
         }
-        self.cache.refreshing.remove(&self.key);
-        self.done = true;
-        true
+        self.cache.adopt(&self.key, found).map(drop)
     }
 }

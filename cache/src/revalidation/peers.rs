@@ -13,7 +13,7 @@ use super::{
 };
 use crate::clock::{unix_millis, Clock};
 use crate::key::key_path;
-use crate::shared::{LockOutcome, LockToken, SharedEntry, SharedStore, SharedWrite};
+use crate::shared::{LockToken, PeerTurn, SharedEntry, SharedStore, SharedWrite};
 
 /// How long a stale key waits while another instance refreshes it.
 const PEER_RETRY: Duration = Duration::from_millis(250);
@@ -112,7 +112,7 @@ impl FillGuard {
     pub async fn from_peers(&mut self) -> Option<Arc<CacheEntry>> {
         let shared = self.cache.shared.clone()?;
         match shared
-            .adopt_or_lock(&self.key, || self.adopt_usable(&shared))
+            .adopt_or_wait(&self.key, || self.adopt_usable(&shared))
             .await
         {
             Ok(entry) => Some(entry),
@@ -157,19 +157,20 @@ impl RefreshGuard {
         let Some(shared) = self.cache.shared.clone() else {
             return PeerRefresh::Regenerate;
         };
-        if self.adopt_fresh(&shared).await {
-            return PeerRefresh::Adopted;
-        }
-        match shared.try_lock(&self.key).await {
-            LockOutcome::Acquired(token) => {
-                if self.adopt_fresh(&shared).await {
-                    shared.unlock_detached(&self.key, token);
-                    return PeerRefresh::Adopted;
-                }
+        match shared
+            .adopt_or_lock(&self.key, &|| self.adopt_fresh(&shared))
+            .await
+        {
+            PeerTurn::Adopted(()) => {
+                self.cache.refreshing.remove(&self.key);
+                self.done = true;
+                PeerRefresh::Adopted
+            }
+            PeerTurn::Locked(token) => {
                 self.lock = Some(token);
                 PeerRefresh::Regenerate
             }
-            LockOutcome::HeldElsewhere => {
+            PeerTurn::HeldElsewhere => {
                 self.done = true;
                 self.cache.refreshing.insert(
                     self.key.clone(),
@@ -180,19 +181,16 @@ impl RefreshGuard {
                 );
                 PeerRefresh::Yielded
             }
-            LockOutcome::Unavailable => PeerRefresh::Regenerate,
+            PeerTurn::Unavailable => PeerRefresh::Regenerate,
         }
     }
 
-    async fn adopt_fresh(&mut self, shared: &SharedStore) -> bool {
-        let Some(found) = shared.get(&self.key).await else {
-            return false;
-        };
-        if !self.cache.is_fresh_shared(&found) || self.cache.adopt(&self.key, found).is_none() {
-            return false;
+    /// A fresh value a peer stored, taken into memory.
+    async fn adopt_fresh(&self, shared: &SharedStore) -> Option<()> {
+        let found = shared.get(&self.key).await?;
+        if !self.cache.is_fresh_shared(&found) {
+            return None;
         }
-        self.cache.refreshing.remove(&self.key);
-        self.done = true;
-        true
+        self.cache.adopt(&self.key, found).map(drop)
     }
 }

@@ -74,6 +74,7 @@ pub(crate) use entry::SharedEntry;
 pub use error::SharedStoreError;
 pub use events::SharedEvent;
 pub use options::SharedOptions;
+pub(crate) use peer_wait::PeerTurn;
+pub(crate) use store::LockToken;
 pub use store::SharedStore;
 pub(crate) use store::SharedWrite;
-pub(crate) use store::{LockOutcome, LockToken};
