@@ -19,8 +19,7 @@ ROOT=$(pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-cargo build --quiet -p trellis --bin trellis
-"$ROOT/target/debug/trellis" new "$WORK/app" --trellis-path "$ROOT" >/dev/null
+cargo run --quiet -p trellis --bin trellis -- new "$WORK/app" --trellis-path "$ROOT" >/dev/null
 cargo fetch --quiet --manifest-path "$WORK/app/Cargo.toml"
 for dir in "$@"; do
   cargo fetch --quiet --manifest-path "$dir/Cargo.toml"
@@ -44,4 +43,3 @@ for _ in $(seq "$RUNS"); do
     build "$dir" "$dir"
   done
 done
-rm -rf "$WORK/target"
